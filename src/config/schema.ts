@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file's schema: types, defaults and documentation in one place.
+ * Every object is strict, so a misspelt key is an error instead of a silently ignored setting.
+ */
+
+const durationMs = z.number().int().nonnegative();
+const fieldNameMap = z.record(z.string().min(1), z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be a valid GraphQL name'));
+
+/** Cache policy; every field optional so it can be layered: global ▸ source ▸ operation. */
+export const cachePolicySchema = z
+  .strictObject({
+    /** Seconds an entry is fresh. 0 disables caching of fresh answers (stale-if-error still works). Default 0. */
+    ttl: z.number().nonnegative().optional(),
+    /** Seconds past `ttl` during which an entry is served at once and refreshed in the background. Default 0. */
+    staleWhileRevalidate: z.number().nonnegative().optional(),
+    /** Seconds past `ttl` during which an entry is served when the backend fails. Default 86400 (24 h). */
+    staleIfError: z.number().nonnegative().optional(),
+    /**
+     * Whose data an entry is: `public` (shared by every caller) or `private` (keyed by the caller's
+     * `Authorization` header and the headers in `varyHeaders`). Default `private`.
+     */
+    scope: z.enum(['public', 'private']).optional(),
+  })
+  .describe('cache policy');
+
+const sourceCommon = {
+  /** Unique name; used in errors, metrics, `extensions.source` and links. */
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must start with a letter and contain only letters, digits, _ and -'),
+  /** Replicas of the backend; calls are spread over them and fail over to the next one. */
+  endpoints: z.array(z.string().min(1)).min(1, 'needs at least one endpoint'),
+  /** Default field or type name → public name, e.g. `{ getOrder: order }`. */
+  rename: fieldNameMap.optional(),
+  /** Milliseconds one backend call may take before it is abandoned. Default 10000. */
+  timeoutMs: durationMs.min(1).optional(),
+  /** Client request headers forwarded to this backend (an allowlist; lower-case names). Default none. */
+  forwardHeaders: z.array(z.string().min(1)).optional(),
+  /** Static headers (HTTP) or metadata (gRPC) sent with every call. */
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Identical concurrent reads of this source share one upstream call. Default true. */
+  dedupe: z.boolean().optional(),
+  /** This source's cache policy, over the global one. */
+  cache: cachePolicySchema.optional(),
+  /** Per operation (field name) cache policy, over the source's. */
+  operations: z.record(z.string(), z.strictObject({ cache: cachePolicySchema.optional(), timeoutMs: durationMs.min(1).optional() })).optional(),
+};
+
+const openapiSourceSchema = z.strictObject({
+  ...sourceCommon,
+  kind: z.literal('openapi'),
+  /** OpenAPI 3 document (YAML or JSON), relative to the config file. */
+  spec: z.string().min(1),
+});
+
+const grpcSourceSchema = z.strictObject({
+  ...sourceCommon,
+  kind: z.literal('grpc'),
+  /** The .proto file, relative to the config file. */
+  proto: z.string().min(1),
+  /** Directories searched for imports, relative to the config file. */
+  includeDirs: z.array(z.string().min(1)).optional(),
+  /** `Service/Method` or field name → `Query` | `Mutation`, overriding the naming convention. */
+  rootTypes: z.record(z.string(), z.enum(['Query', 'Mutation'])).optional(),
+});
+
+const graphqlSourceSchema = z.strictObject({
+  ...sourceCommon,
+  kind: z.literal('graphql'),
+  /** SDL file of the remote schema. Without it the schema is introspected from the first endpoint at load time. */
+  schema: z.string().min(1).optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('kind', [openapiSourceSchema, grpcSourceSchema, graphqlSourceSchema]);
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      /** TCP port. `--port` and `PORT` override it. Default 4000. */
+      port: z.number().int().min(0).max(65535).default(4000),
+      /** Interface to listen on. Default 127.0.0.1. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Serve GraphiQL to browsers at /graphql. Default true. */
+      graphiql: z.boolean().default(true),
+    })
+    .prefault({}),
+  cache: cachePolicySchema
+    .extend({
+      /** `memory` (default) or a `redis://` URL shared by several gateway nodes. */
+      store: z.string().regex(/^(memory|rediss?:\/\/.+)$/, 'must be "memory" or a redis:// URL').default('memory'),
+      /** Entries kept by the memory store before the least recently used are evicted. Default 10000. */
+      maxEntries: z.number().int().positive().default(10_000),
+      /** A client's `Cache-Control: no-cache` forces live calls. Default true. */
+      honorClientNoCache: z.boolean().default(true),
+      /** A successful mutation purges the cached entries of its source. Default true. */
+      invalidateOnMutation: z.boolean().default(true),
+    })
+    .prefault({}),
+  sources: z.array(sourceSchema).min(1, 'needs at least one source'),
+  /** SDL file with `extend type` blocks whose fields are resolved by another source (`@delegate`). */
+  links: z.string().min(1).optional(),
+});
+
+export type CachePolicyConfig = z.infer<typeof cachePolicySchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type OpenApiSourceConfig = z.infer<typeof openapiSourceSchema>;
+export type GrpcSourceConfig = z.infer<typeof grpcSourceSchema>;
+export type GraphqlSourceConfig = z.infer<typeof graphqlSourceSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,85 @@
+/**
+ * The contract between a kind of source (openapi, grpc, graphql) and the gateway.
+ *
+ * A source kind does two things and nothing more:
+ *  - at load time, turn a spec into GraphQL SDL plus a table of operations (pure: reads files, no backend I/O);
+ *  - at run time, offer a transport that performs one operation against one endpoint.
+ * Caching, retries, timeouts, replica choice and error policy live in `pipeline/`, which wraps the transport;
+ * that is why nothing under `sources/` imports `pipeline/`, `cache/` or `security/`.
+ */
+
+export type SourceKind = 'openapi' | 'grpc' | 'graphql';
+
+export type RootTypeName = 'Query' | 'Mutation' | 'Subscription';
+
+/** One backend operation exposed as one root field. */
+export interface OperationSpec {
+  /** Root type the field lives on. */
+  readonly rootType: RootTypeName;
+  /** GraphQL field name, after the source's `rename` option was applied. */
+  readonly fieldName: string;
+  /** Stable identity of the backend operation (OpenAPI operationId, `Service/Method` for gRPC); used in cache keys and metrics. */
+  readonly operationId: string;
+  /** True when calling it has no side effects (GET, gRPC query methods): only those may be cached, deduplicated or retried. */
+  readonly readOnly: boolean;
+}
+
+/** Something simplified or left out while converting a spec: shown by `interchange check`. */
+export interface ConversionNote {
+  /** JSON pointer into the spec (`#/paths/~1products/get/responses/200`) or proto path (`warehouse.Order.status`). */
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/** What a spec turns into at load time. Plain data; can be rebuilt at any time. */
+export interface ConvertedSource<Op extends OperationSpec = OperationSpec> {
+  readonly name: string;
+  readonly kind: SourceKind;
+  /**
+   * SDL with the source's types and its root fields as `type Query { ... }` / `type Mutation { ... }`.
+   * Scalars it uses that are not built in (`JSON`, `DateTime`, ...) are declared in it too.
+   */
+  readonly typeDefs: string;
+  /** Root fields by `${rootType}.${fieldName}`. */
+  readonly operations: ReadonlyMap<string, Op>;
+  readonly notes: readonly ConversionNote[];
+}
+
+/** Per-call data the pipeline hands to a transport. */
+export interface TransportCall {
+  /** Aborted when the call's timeout expires or the client goes away; a transport must stop work and reject. */
+  readonly signal: AbortSignal;
+  /** Client headers the source's config allows to be forwarded (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Performs operations against one backend endpoint at a time. Long-lived: holds keep-alive pools/channels.
+ * Must resolve with data already shaped like the source's SDL (field names, enum values), and reject with a
+ * `TransportError` (below) so the pipeline can tell a down backend from a bad answer.
+ */
+export interface Transport extends AsyncDisposable {
+  call(endpoint: string, operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall): Promise<unknown>;
+}
+
+/**
+ * Why a transport call failed, as far as the gateway's policy cares:
+ * - `unavailable`: nothing useful came back (connection refused/reset, 5xx, gRPC UNAVAILABLE): try a replica, serve stale;
+ * - `timeout`: the deadline passed;
+ * - `bad-response`: the backend answered, but with an error status or a body we cannot use (stale may be served, not retried);
+ * - `rejected`: the backend refused this request (4xx, gRPC INVALID_ARGUMENT/NOT_FOUND/...): the caller's problem, passed through.
+ */
+export type TransportFailure = 'unavailable' | 'timeout' | 'bad-response' | 'rejected';
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly failure: TransportFailure,
+    message: string,
+    /** Extra fields for the GraphQL error's extensions (HTTP status, gRPC code, ...); never an `http` key. */
+    readonly details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
