@@ -1,0 +1,27 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { TransportError, type TransportFailure } from '../types.js';
+
+/** Everything not listed is the caller's problem (NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED, ...): `rejected`. */
+const FAILURE_BY_STATUS: ReadonlyMap<status, TransportFailure> = new Map([
+  [status.UNAVAILABLE, 'unavailable'],
+  // Our own cancellations are reported from the abort signal before this mapping; any other CANCELLED is the
+  // server or the connection giving up on the call.
+  [status.CANCELLED, 'unavailable'],
+  [status.DEADLINE_EXCEEDED, 'timeout'],
+  [status.INTERNAL, 'bad-response'],
+  [status.UNKNOWN, 'bad-response'],
+  [status.DATA_LOSS, 'bad-response'],
+  // The backend does not have the method: a deployment mismatch, not something the client can fix.
+  [status.UNIMPLEMENTED, 'bad-response'],
+]);
+
+export function isServiceError(error: unknown): error is ServiceError {
+  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
+}
+
+/** `details` carries the status as `grpcStatus` (its name) and `grpcCode`; the message carries the status details. */
+export function transportErrorFromStatus(error: ServiceError, operationId: string): TransportError {
+  const statusName = status[error.code] ?? 'UNKNOWN';
+  const failure = FAILURE_BY_STATUS.get(error.code) ?? 'rejected';
+  return new TransportError(failure, `${operationId}: ${statusName}: ${error.details}`, { grpcStatus: statusName, grpcCode: error.code }, { cause: error });
+}
