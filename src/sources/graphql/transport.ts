@@ -1,0 +1,90 @@
+import { Pool, errors as undiciErrors } from 'undici';
+import { TransportError, type OperationSpec, type Transport, type TransportCall } from '../types.js';
+
+/**
+ * GraphQL over HTTP to a remote service, on an undici keep-alive pool per origin.
+ * Hand-written instead of @graphql-tools/executor-http because the pipeline needs to tell a refused
+ * connection (fail over, serve stale) from a GraphQL error in a good answer (pass through), and
+ * executor-http folds both into an ExecutionResult with errors.
+ */
+export interface GraphqlTransportOptions {
+  headers?: Readonly<Record<string, string>>;
+  /** Connections per origin. Default 128. */
+  connections?: number;
+}
+
+export interface GraphqlRequestArgs {
+  query: string;
+  variables?: Record<string, unknown> | undefined;
+  operationName?: string | undefined;
+}
+
+export function createGraphqlTransport(options: GraphqlTransportOptions = {}): Transport {
+  const pools = new Map<string, Pool>();
+  const staticHeaders = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...options.headers };
+
+  function poolFor(url: URL): Pool {
+    let pool = pools.get(url.origin);
+    if (!pool) {
+      pool = new Pool(url.origin, { connections: options.connections ?? 128, keepAliveTimeout: 30_000 });
+      pools.set(url.origin, pool);
+    }
+    return pool;
+  }
+
+  return {
+    async call(endpoint: string, _operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall) {
+      const url = new URL(endpoint);
+      const { query, variables, operationName } = args as unknown as GraphqlRequestArgs;
+      let response;
+      try {
+        response = await poolFor(url).request({
+          method: 'POST',
+          path: url.pathname + url.search,
+          headers: { ...staticHeaders, ...call.headers },
+          body: JSON.stringify({ query, variables, operationName }),
+          signal: call.signal,
+        });
+      } catch (error) {
+        throw classifyRequestError(error, call.signal, endpoint);
+      }
+      let text: string;
+      try {
+        text = await response.body.text();
+      } catch (error) {
+        throw classifyRequestError(error, call.signal, endpoint);
+      }
+      if (response.statusCode >= 500) throw new TransportError('unavailable', `HTTP ${response.statusCode} from ${endpoint}`, { status: response.statusCode });
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new TransportError('bad-response', `${endpoint} answered HTTP ${response.statusCode} with a body that is not JSON`, { status: response.statusCode });
+      }
+      if (body === null || typeof body !== 'object' || (!('data' in body) && !('errors' in body))) {
+        throw new TransportError('bad-response', `${endpoint} answered with JSON that is not a GraphQL response`, { status: response.statusCode });
+      }
+      return body;
+    },
+    async [Symbol.asyncDispose]() {
+      await Promise.all([...pools.values()].map((pool) => pool.close()));
+      pools.clear();
+    },
+  };
+}
+
+/** Shared by the HTTP transports: what a failed undici request means for the pipeline. */
+export function classifyRequestError(error: unknown, signal: AbortSignal, endpoint: string): unknown {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof Error || reason instanceof DOMException) {
+      if (reason.name === 'TimeoutError') return new TransportError('timeout', reason.message);
+    }
+    return reason;
+  }
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return new TransportError('timeout', `${endpoint}: ${error.message}`);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new TransportError('unavailable', `cannot reach ${endpoint}: ${message}`, {}, { cause: error });
+}
