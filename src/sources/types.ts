@@ -60,6 +60,12 @@ export interface TransportCall {
  */
 export interface Transport extends AsyncDisposable {
   call(endpoint: string, operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall): Promise<unknown>;
+  /**
+   * For `Subscription` operations (gRPC server streaming): yields each message shaped like the SDL.
+   * Aborting `call.signal`, or the consumer calling `return()` on the iterator, must cancel the backend stream.
+   * Rejects/throws `TransportError` like `call`.
+   */
+  subscribe?(endpoint: string, operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall): AsyncIterable<unknown>;
 }
 
 /**
