@@ -1,0 +1,50 @@
+import type { OperationSpec } from '../types.js';
+import type { Shape } from './shape.js';
+
+/** How a parameter value is written into the URL or a header (OpenAPI `style` / `explode`). */
+export type ParameterStyle = 'simple' | 'form' | 'spaceDelimited' | 'pipeDelimited' | 'deepObject';
+
+export interface OpenApiParameter {
+  /** Name on the wire. Header names are lower-cased. */
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  /** GraphQL argument name. */
+  readonly argName: string;
+  readonly style: ParameterStyle;
+  readonly explode: boolean;
+  /** Set when the parameter is declared with `content` instead of `schema`: its value is sent as JSON text. */
+  readonly json: boolean;
+  /** Maps an object argument's SDL keys back to the spec's property names. */
+  readonly shape: Shape | undefined;
+}
+
+export interface OpenApiRequestBody {
+  readonly argName: string;
+  readonly contentType: string;
+  readonly shape: Shape | undefined;
+}
+
+/**
+ * What a successful response carries: `json` is parsed and shaped, `text` is returned as a string,
+ * `none` (no content declared) resolves to `true`.
+ */
+export interface OpenApiResponse {
+  readonly kind: 'json' | 'text' | 'none';
+  readonly shape: Shape | undefined;
+}
+
+/** One piece of the path template: literal text, or the parameter whose value goes there. */
+export type PathPiece = string | OpenApiParameter;
+
+/** Everything the transport needs for one operation, worked out at conversion time. */
+export interface OpenApiOperation extends OperationSpec {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** Path template as in the spec, `/products/{id}`. */
+  readonly path: string;
+  readonly pathPieces: readonly PathPiece[];
+  readonly queryParameters: readonly OpenApiParameter[];
+  readonly headerParameters: readonly OpenApiParameter[];
+  readonly body: OpenApiRequestBody | undefined;
+  readonly response: OpenApiResponse;
+}

@@ -1,0 +1,71 @@
+import type { OpenApiOperation, OpenApiParameter } from './operation.js';
+import { applyShape } from './shape.js';
+
+/** A scalar as text; anything else (a nested object in a parameter) as JSON. */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+}
+
+/** The parameter's value with SDL keys mapped back to the spec's property names. */
+function wireValue(parameter: OpenApiParameter, value: unknown): unknown {
+  return parameter.shape ? applyShape(value, parameter.shape) : value;
+}
+
+/** `simple` style (path and header parameters): `a,b`, objects as `k,v,k,v` or, exploded, `k=v,k=v`. */
+function simpleText(parameter: OpenApiParameter, value: unknown, encode: (text: string) => string): string {
+  if (parameter.json) return encode(JSON.stringify(value));
+  if (Array.isArray(value)) return value.map((item) => encode(scalarText(item))).join(',');
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, entry]) => entry !== undefined && entry !== null);
+    return parameter.explode
+      ? entries.map(([key, entry]) => `${encode(key)}=${encode(scalarText(entry))}`).join(',')
+      : entries.flatMap(([key, entry]) => [encode(key), encode(scalarText(entry))]).join(',');
+  }
+  return encode(scalarText(value));
+}
+
+const DELIMITERS = { form: ',', spaceDelimited: '%20', pipeDelimited: '|', simple: ',', deepObject: ',' } as const;
+
+/** Appends `name=value` pairs for one query parameter, following its style and explode. */
+function appendQuery(pairs: string[], parameter: OpenApiParameter, value: unknown): void {
+  const name = encodeURIComponent(parameter.name);
+  if (parameter.json) {
+    pairs.push(`${name}=${encodeURIComponent(JSON.stringify(value))}`);
+  } else if (Array.isArray(value)) {
+    const items = value.filter((item) => item !== null && item !== undefined).map((item) => encodeURIComponent(scalarText(item)));
+    if (parameter.explode) for (const item of items) pairs.push(`${name}=${item}`);
+    else pairs.push(`${name}=${items.join(DELIMITERS[parameter.style])}`);
+  } else if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, entry]) => entry !== undefined && entry !== null)
+      .map(([key, entry]) => [encodeURIComponent(key), encodeURIComponent(scalarText(entry))] as const);
+    if (parameter.style === 'deepObject') for (const [key, entry] of entries) pairs.push(`${name}[${key}]=${entry}`);
+    else if (parameter.explode) for (const [key, entry] of entries) pairs.push(`${key}=${entry}`);
+    else pairs.push(`${name}=${entries.flat().join(',')}`);
+  } else {
+    pairs.push(`${name}=${encodeURIComponent(scalarText(value))}`);
+  }
+}
+
+/** Path and query string of one call, from the operation's precomputed template. */
+export function buildRequestPath(operation: OpenApiOperation, basePath: string, args: Readonly<Record<string, unknown>>): string {
+  let path = basePath;
+  for (const piece of operation.pathPieces) {
+    path += typeof piece === 'string' ? piece : simpleText(piece, wireValue(piece, args[piece.argName]), encodeURIComponent);
+  }
+  if (operation.queryParameters.length === 0) return path;
+  const pairs: string[] = [];
+  for (const parameter of operation.queryParameters) {
+    const value = args[parameter.argName];
+    if (value !== undefined && value !== null) appendQuery(pairs, parameter, wireValue(parameter, value));
+  }
+  return pairs.length > 0 ? `${path}?${pairs.join('&')}` : path;
+}
+
+/** Writes the operation's header parameters into `headers` (names are already lower-case). */
+export function addHeaderParameters(operation: OpenApiOperation, args: Readonly<Record<string, unknown>>, headers: Record<string, string>): void {
+  for (const parameter of operation.headerParameters) {
+    const value = args[parameter.argName];
+    if (value !== undefined && value !== null) headers[parameter.name] = simpleText(parameter, wireValue(parameter, value), (text) => text);
+  }
+}
