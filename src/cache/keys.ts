@@ -1,0 +1,17 @@
+import { createHash } from 'node:crypto';
+import { stableKey } from '../gateway/stable-key.js';
+
+/**
+ * `source:operation:scope:hash(args)`. The readable prefix lets an operator purge a source; the hash keeps
+ * keys short whatever the arguments. `scope` is '' for public entries and a hash of the caller's identity
+ * for private ones, so two callers never share a private entry.
+ */
+export function cacheKey(source: string, operationId: string, scope: string, args: unknown): string {
+  const digest = createHash('sha256').update(stableKey(args)).digest('base64url').slice(0, 32);
+  return `${source}:${operationId}:${scope}:${digest}`;
+}
+
+/** The caller's identity for private entries: a hash, so no token is ever written to a shared store. */
+export function scopeKeyOf(identity: string): string {
+  return identity === '' ? '' : createHash('sha256').update(identity).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,126 @@
+import { entryAge, entryUse, createEntry, storeLifetimeMs, type CacheEntry, type CachePolicy } from '../cache/entry.js';
+import { cacheKey } from '../cache/keys.js';
+import type { CacheStore } from '../cache/store.js';
+import type { Logger } from '../observability/logger.js';
+import { TransportError } from '../sources/types.js';
+import type { SourceCall, Stage } from './types.js';
+
+export interface CacheStageOptions {
+  store: CacheStore;
+  /** The policy for this call: global ▸ source ▸ operation, resolved once per operation. */
+  policyFor: (call: SourceCall) => CachePolicy;
+  /** Identical concurrent reads share one upstream call. Default true; per source in config. */
+  dedupe: boolean;
+  /** A successful mutation purges the source's entries. Default true. */
+  invalidateOnMutation: boolean;
+  logger: Logger;
+  onEvent?: (source: string, event: 'hit' | 'miss' | 'stale' | 'bypass' | 'refresh_error') => void;
+  /** Injected so tests drive TTLs with fake timers. Default Date.now. */
+  now?: () => number;
+}
+
+/** Milliseconds one node holds the right to refresh an entry, so the others don't refresh it too. */
+const REFRESH_LOCK_MS = 5_000;
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * Cache, stale-while-revalidate, stale-if-error and request coalescing for one source, in one stage since they
+ * share the entry read at the start of the call:
+ *   fresh entry            → served, no call;
+ *   within SWR window      → served at once (marked stale), refreshed in the background once;
+ *   otherwise              → live call (coalesced with identical in-flight calls); on a backend failure an
+ *                            entry within the stale-if-error window is served instead, marked stale.
+ * Errors are never stored; only read-only operations are cached.
+ */
+export function createCacheStage(options: CacheStageOptions): Stage {
+  const { store, logger } = options;
+  const now = options.now ?? Date.now;
+  const inflight = new Map<string, Promise<unknown>>();
+  const emit = (source: string, event: Parameters<NonNullable<CacheStageOptions['onEvent']>>[1]) => options.onEvent?.(source, event);
+
+  /** One upstream call per key at a time; the shared call is detached from the first caller's disconnect. */
+  function fetchShared(key: string, call: SourceCall, next: (call: SourceCall) => Promise<unknown>, policy: CachePolicy): Promise<unknown> {
+    const existing = options.dedupe ? inflight.get(key) : undefined;
+    if (existing) return existing;
+    const pending = next(options.dedupe ? { ...call, signal: NEVER_ABORTED } : call).then(async (value) => {
+      if (isStorable(value)) await store.set(key, createEntry(value, now(), policy), storeLifetimeMs(policy));
+      return value;
+    });
+    if (options.dedupe) {
+      inflight.set(key, pending);
+      const forget = () => inflight.delete(key);
+      pending.then(forget, forget);
+    }
+    return pending;
+  }
+
+  function refreshInBackground(key: string, call: SourceCall, next: (call: SourceCall) => Promise<unknown>, policy: CachePolicy): void {
+    if (inflight.has(key)) return;
+    void store
+      .tryLock(key, REFRESH_LOCK_MS)
+      .then((mine) => (mine ? fetchShared(key, { ...call, signal: NEVER_ABORTED }, next, policy) : undefined))
+      .catch((error: unknown) => {
+        emit(call.source, 'refresh_error');
+        logger.debug({ source: call.source, operation: call.operation.operationId, err: error }, 'background refresh failed');
+      });
+  }
+
+  function serveStale(call: SourceCall, entry: CacheEntry): unknown {
+    call.outcome.staleAge = entryAge(entry, now());
+    call.outcome.cache = 'stale';
+    emit(call.source, 'stale');
+    return entry.value;
+  }
+
+  return async function cacheStage(call, next) {
+    if (!call.operation.readOnly) {
+      const value = await next(call);
+      if (options.invalidateOnMutation) await store.purge(`${call.source}:`);
+      return value;
+    }
+    const policy = options.policyFor(call);
+    const lifetime = storeLifetimeMs(policy);
+    if (lifetime === 0) return next(call);
+    const key = cacheKey(call.source, call.operation.operationId, policy.scope === 'private' ? call.scopeKey : '', call.args);
+    const entry = await store.get(key);
+    const use = entry ? entryUse(entry, now(), policy) : 'expired';
+
+    if (entry && !call.bypassCache) {
+      if (use === 'fresh') {
+        call.outcome.cache = 'hit';
+        emit(call.source, 'hit');
+        return entry.value;
+      }
+      if (use === 'revalidate') {
+        refreshInBackground(key, call, next, policy);
+        return serveStale(call, entry);
+      }
+    }
+    call.outcome.cache = call.bypassCache ? 'bypass' : 'miss';
+    emit(call.source, call.outcome.cache);
+    try {
+      return await fetchShared(key, call, next, policy);
+    } catch (error) {
+      if (entry && use !== 'expired' && canServeStaleAfter(error)) {
+        logger.debug({ source: call.source, operation: call.operation.operationId, err: error }, 'backend failed; serving stale');
+        return serveStale(call, entry);
+      }
+      throw error;
+    }
+  };
+}
+
+/** Backend trouble, as opposed to a request the backend refused (4xx), which stale data would only hide. */
+function canServeStaleAfter(error: unknown): boolean {
+  return error instanceof TransportError && error.failure !== 'rejected';
+}
+
+/** A GraphQL result with errors is an error, not data: never stored. */
+function isStorable(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (value !== null && typeof value === 'object' && 'errors' in value) {
+    const errors = (value as { errors?: unknown }).errors;
+    return !Array.isArray(errors) || errors.length === 0;
+  }
+  return true;
+}

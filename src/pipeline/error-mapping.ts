@@ -1,0 +1,38 @@
+import { GraphQLError } from 'graphql';
+import { createGatewayError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { TransportError, type TransportFailure } from '../sources/types.js';
+import type { Stage } from './types.js';
+
+const CODE_BY_FAILURE: Record<TransportFailure, ErrorCode> = {
+  unavailable: 'SOURCE_UNAVAILABLE',
+  timeout: 'SOURCE_TIMEOUT',
+  'bad-response': 'SOURCE_BAD_RESPONSE',
+  rejected: 'SOURCE_REJECTED',
+};
+
+/**
+ * The outermost stage: whatever went wrong below becomes a GraphQL error scoped to the source.
+ * No originalError and no HTTP status, so yoga neither masks it nor turns the whole response into a 5xx;
+ * the cause is logged here instead, at debug for expected failures and error for bugs.
+ */
+export function createErrorMappingStage(logger: Logger): Stage {
+  return async function errorMappingStage(call, next) {
+    try {
+      return await next(call);
+    } catch (error) {
+      throw toSourceError(error, call.source, call.operation.operationId, logger);
+    }
+  };
+}
+
+/** The GraphQL error a client sees for a failed call to `source`. */
+export function toSourceError(error: unknown, source: string, operationId: string, logger: Logger): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  if (error instanceof TransportError) {
+    logger.debug({ source, operation: operationId, failure: error.failure, err: error }, 'source call failed');
+    return createGatewayError(CODE_BY_FAILURE[error.failure], `${source}: ${error.message}`, { source, extensions: { ...error.details } });
+  }
+  logger.error({ source, operation: operationId, err: error }, 'unexpected error in source call');
+  return createGatewayError('SOURCE_BAD_RESPONSE', `${source}: unexpected error while calling ${operationId}`, { source });
+}
