@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile } from '../config/load.js';
+import { startDemoBackends } from '../demo/index.js';
+import { runGateway } from './run-gateway.js';
+
+/** The demo's config: the same file `interchange serve --config interchange.yaml` reads. */
+export const DEMO_CONFIG = fileURLToPath(new URL('../../interchange.yaml', import.meta.url));
+
+/** `interchange demo [--port N] [--latency-ms N]`: the warehouse backends on free ports plus a gateway over them. */
+export async function runDemo(options: { port?: number; latencyMs?: number }): Promise<number> {
+  const backends = await startDemoBackends(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {});
+  try {
+    const config = loadConfigFile(DEMO_CONFIG, { env: { ...process.env, ...demoEnv(backends) } });
+    await runGateway(config, { port: options.port, onClose: () => backends.close() });
+  } catch (error) {
+    await backends.close();
+    throw error;
+  }
+  return -1;
+}
+
+/** The variables `interchange.yaml` reads its endpoints from. */
+export function demoEnv(backends: { inventory: { url: string }; logistics: { url: string }; orders: { url: string }; reviews: { url: string } }): Record<string, string> {
+  return {
+    INVENTORY_URL: backends.inventory.url,
+    LOGISTICS_URL: backends.logistics.url,
+    ORDERS_ADDRESS: backends.orders.url,
+    REVIEWS_URL: `${backends.reviews.url}/graphql`,
+  };
+}

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { isBootError } from '../errors.js';
+import { runCheck } from './check.js';
+import { runDemo } from './demo.js';
+import { runServe } from './serve.js';
+
+const USAGE = `Usage:
+  interchange serve --config FILE [--port N]     serve the gateway described by FILE
+  interchange check --config FILE [--print-schema]  validate FILE, convert every source, print the schema
+  interchange demo [--port N] [--latency-ms N]   start the warehouse demo backends and a gateway over them
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        'print-schema': { type: 'boolean' },
+        'latency-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`interchange: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['help'] || command === undefined || command === 'help' || command === '--help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const port = parseIntOption('port', values['port']);
+  const latencyMs = parseIntOption('latency-ms', values['latency-ms']);
+  if (port === null || latencyMs === null) return 2;
+  const config = typeof values['config'] === 'string' ? values['config'] : undefined;
+  switch (command) {
+    case 'serve':
+      if (!config) return missingConfig();
+      return runServe({ config, ...(port !== undefined ? { port } : {}) });
+    case 'check':
+      if (!config) return missingConfig();
+      return runCheck({ config, printSchema: values['print-schema'] === true });
+    case 'demo':
+      return runDemo({ ...(port !== undefined ? { port } : {}), ...(latencyMs !== undefined ? { latencyMs } : {}) });
+    default:
+      process.stderr.write(`interchange: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function parseIntOption(name: string, value: string | boolean | undefined): number | undefined | null {
+  if (value === undefined || typeof value === 'boolean') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`interchange: --${name} must be a non-negative integer, got "${value}"\n`);
+    return null;
+  }
+  return n;
+}
+
+function missingConfig(): number {
+  process.stderr.write(`interchange: --config FILE is required\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // serve and demo keep running until a signal; the others end here.
+    if (code !== -1) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isBootError(error)) process.stderr.write(`interchange: ${error.code}: ${error.message}\n`);
+    else process.stderr.write(`interchange: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,109 @@
+import type { SubschemaConfig } from '@graphql-tools/delegate';
+import { stitchSchemas } from '@graphql-tools/stitch';
+import type { IResolvers } from '@graphql-tools/utils';
+import { buildSchema, extendSchema, print, responsePathAsArray, type DocumentNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { ConfigInvalidError, StitchFailedError } from '../errors.js';
+import { graphqlOperation, type GraphqlSource } from '../sources/graphql/index.js';
+import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig, type LinkResolverOptions } from './link-resolvers.js';
+import { validateLinks, type ParsedLinks } from './links.js';
+import { requestStateOf } from './request-state.js';
+import type { SourceRuntime } from './source-runtime.js';
+
+export interface BuildSchemaInput {
+  readonly sources: readonly SourceRuntime[];
+  readonly links?: { readonly file: string; readonly parsed: ParsedLinks } | undefined;
+  readonly linkOptions: LinkResolverOptions;
+}
+
+function isRemote(source: SourceRuntime): source is SourceRuntime & { converted: GraphqlSource } {
+  return source.converted.kind === 'graphql';
+}
+
+/**
+ * In-process sources (REST, gRPC) contribute their SDL and resolvers that call the pipeline directly, so a
+ * query runs one GraphQL execution, not one in the gateway and another per subschema. Remote GraphQL
+ * services stay delegated subschemas. Links become resolvers on the extended types.
+ */
+export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
+  const local = input.sources.filter((s) => !isRemote(s));
+  const remote = input.sources.filter(isRemote);
+  const subschemas = new Map<string, SubschemaConfig>(remote.map((s) => [s.name, remoteSubschema(s)]));
+  const typeDefs: (string | DocumentNode)[] = local.map((s) => s.converted.typeDefs);
+  const resolvers: IResolvers[] = local.map(rootResolvers);
+
+  const stitch = (withLinks: boolean): GraphQLSchema => {
+    try {
+      return stitchSchemas({
+        subschemas: [...subschemas.values()],
+        typeDefs: withLinks && input.links ? [...typeDefs, input.links.parsed.typeDefs] : typeDefs,
+        resolvers: withLinks ? [...resolvers, linkResolvers(input, subschemas, base)] : resolvers,
+      });
+    } catch (error) {
+      throw new StitchFailedError('Cannot combine the sources into one schema', [
+        { file: input.links?.file ?? '(sources)', at: '', message: error instanceof Error ? error.message : String(error) },
+      ]);
+    }
+  };
+  const base = stitch(false);
+  if (!input.links) return base;
+
+  const schemas = new Map<string, GraphQLSchema>(input.sources.map((s) => [s.name, isRemote(s) ? s.converted.schema : buildSchema(s.converted.typeDefs)]));
+  const problems = validateLinks(input.links.file, input.links.parsed.links, { schemas, merged: base });
+  for (const link of input.links.parsed.links) {
+    if (link.key !== undefined && subschemas.has(link.source)) {
+      problems.push({ file: input.links.file, at: `${link.typeName}.${link.fieldName} (line ${link.line})`, message: `batched links (key) to GraphQL source "${link.source}" are not supported yet; drop key` });
+    }
+  }
+  if (problems.length > 0) throw new ConfigInvalidError(`Links file ${input.links.file} is invalid`, problems);
+  return stitch(true);
+}
+
+function rootResolvers(source: SourceRuntime): IResolvers {
+  const byType: Record<string, Record<string, unknown>> = {};
+  for (const operation of source.converted.operations.values()) {
+    if (operation.rootType === 'Subscription') {
+      (byType['Subscription'] ??= {})[operation.fieldName] = {
+        subscribe: function subscribeSourceField(_parent: unknown, args: Record<string, unknown>, context: unknown) {
+          return source.subscribe(operation, args, requestStateOf(context));
+        },
+        resolve: (payload: unknown) => payload,
+      };
+      continue;
+    }
+    (byType[operation.rootType] ??= {})[operation.fieldName] = function resolveSourceField(_parent, args, context, info) {
+      return source.call(operation, args, requestStateOf(context), responsePathAsArray(info.path));
+    } satisfies GraphQLFieldResolver<unknown, unknown>;
+  }
+  return byType as IResolvers;
+}
+
+function remoteSubschema(source: SourceRuntime & { converted: GraphqlSource }): SubschemaConfig {
+  const query = graphqlOperation(source.name, 'Query');
+  const mutation = graphqlOperation(source.name, 'Mutation');
+  return {
+    name: source.name,
+    schema: source.converted.schema,
+    executor: function executeRemote(request) {
+      const path = request.info ? responsePathAsArray(request.info.path) : [];
+      const operation = request.operationType === 'mutation' ? mutation : query;
+      const args = { query: print(request.document), variables: request.variables, operationName: request.operationName };
+      return source.call(operation, args, requestStateOf(request.context), path) as never;
+    },
+  };
+}
+
+function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, SubschemaConfig>, base: GraphQLSchema): IResolvers {
+  const out: Record<string, Record<string, LinkFieldConfig>> = {};
+  const byName = new Map(input.sources.map((s) => [s.name, s]));
+  const linksSdl = extendSchema(base, input.links!.parsed.typeDefs, { assumeValidSDL: true });
+  for (const link of input.links!.parsed.links) {
+    const target = byName.get(link.source)!;
+    const subschema = subschemas.get(link.source);
+    const parentType = linksSdl.getType(link.typeName) as GraphQLObjectType;
+    (out[link.typeName] ??= {})[link.fieldName] = subschema
+      ? createRemoteLinkResolver(link, subschema)
+      : createLocalLinkResolver(link, target, parentType.getFields()[link.fieldName]!.type, input.linkOptions);
+  }
+  return out;
+}
+

@@ -1,0 +1,128 @@
+import DataLoader from 'dataloader';
+import { delegateToSchema, type SubschemaConfig } from '@graphql-tools/delegate';
+import { getNullableType, isListType, responsePathAsArray, type GraphQLFieldResolver, type GraphQLOutputType } from 'graphql';
+import { createGatewayError } from '../errors.js';
+import type { OperationSpec } from '../sources/types.js';
+import type { ArgTemplate, LinkSpec } from './links.js';
+import { requestStateOf, type RequestState } from './request-state.js';
+import type { SourceRuntime } from './source-runtime.js';
+
+export interface LinkResolverOptions {
+  /** Largest list a batched link sends in one call. Default 100. */
+  maxBatchSize: number;
+}
+
+/** A stitching resolver: `selectionSet` makes the parent's subschema fetch the fields the link reads. */
+export interface LinkFieldConfig {
+  selectionSet: string;
+  resolve: GraphQLFieldResolver<unknown, unknown>;
+}
+
+function readPath(parent: unknown, path: readonly string[]): unknown {
+  let value: unknown = parent;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function selectionSetFor(templates: Readonly<Record<string, ArgTemplate>>): string {
+  const paths = Object.values(templates).flatMap((t) => (t.kind === 'parent' ? [t.path] : []));
+  const nest = (path: readonly string[]): string => (path.length === 1 ? path[0]! : `${path[0]} { ${nest(path.slice(1))} }`);
+  return `{ ${paths.map(nest).join(' ')} }`;
+}
+
+/** Arguments for the target field from the parent; undefined when a value read from the parent is missing. */
+function buildArgs(link: LinkSpec, parent: unknown): Record<string, unknown> | undefined {
+  const args: Record<string, unknown> = {};
+  for (const [name, template] of Object.entries(link.args)) {
+    const value = template.kind === 'parent' ? readPath(parent, template.path) : template.value;
+    if (template.kind === 'parent' && (value === undefined || value === null)) return undefined;
+    args[name] = value;
+  }
+  return args;
+}
+
+/** One link to an in-process source (REST, gRPC): the target operation is called through its pipeline. */
+export function createLocalLinkResolver(link: LinkSpec, target: SourceRuntime, returnType: GraphQLOutputType, options: LinkResolverOptions): LinkFieldConfig {
+  const operation = target.converted.operations.get(`Query.${link.targetField}`);
+  if (!operation) throw new Error(`link ${link.typeName}.${link.fieldName}: ${link.source} has no Query.${link.targetField}`);
+  const selectionSet = selectionSetFor(link.args);
+  if (link.key === undefined) {
+    return {
+      selectionSet,
+      resolve: function resolveLink(parent, _args, context, info) {
+        const args = buildArgs(link, parent);
+        if (!args) return null;
+        return target.call(operation, args, requestStateOf(context), responsePathAsArray(info.path));
+      },
+    };
+  }
+  return { selectionSet, resolve: createBatchedResolver(link, link.key, target, operation, returnType, options) };
+}
+
+/**
+ * A batched link: the values every parent of one level reads are collected by a per-request DataLoader and
+ * sent as one list argument; results are matched back by `key`, so a missing item becomes null plus an error
+ * in its own place and never shifts the list.
+ */
+function createBatchedResolver(
+  link: LinkSpec,
+  key: string,
+  target: SourceRuntime,
+  operation: OperationSpec,
+  returnType: GraphQLOutputType,
+  options: LinkResolverOptions,
+): GraphQLFieldResolver<unknown, unknown> {
+  const [listArg, template] = Object.entries(link.args).find(([, t]) => t.kind === 'parent')!;
+  const literalArgs = Object.fromEntries(Object.entries(link.args).flatMap(([name, t]) => (t.kind === 'literal' ? [[name, t.value]] : [])));
+  const returnsList = isListType(getNullableType(returnType));
+  const loaderId = `${link.typeName}.${link.fieldName}`;
+
+  function loaderFor(state: RequestState, path: readonly (string | number)[]): DataLoader<string, unknown> {
+    let loader = state.loaders.get(loaderId) as DataLoader<string, unknown> | undefined;
+    if (!loader) {
+      loader = new DataLoader<string, unknown>(
+        async function loadBatch(keys) {
+          // The stale marker names the link field; the batch serves all its parents, so the path stops at the list.
+          const batchPath = path.filter((p) => typeof p === 'string');
+          const result = await target.call(operation, { ...literalArgs, [listArg]: [...keys] }, state, batchPath);
+          const byKey = new Map<string, unknown>();
+          if (Array.isArray(result)) for (const item of result) if (item && typeof item === 'object') byKey.set(String((item as Record<string, unknown>)[key]), item);
+          return keys.map(
+            (k) =>
+              byKey.get(k) ??
+              createGatewayError('LINK_KEY_MISSING', `${link.source}.${link.targetField} returned no item with ${key} "${k}"`, { source: link.source, extensions: { key: k } }),
+          );
+        },
+        { maxBatchSize: options.maxBatchSize },
+      );
+      state.loaders.set(loaderId, loader);
+    }
+    return loader;
+  }
+
+  return async function resolveBatchedLink(parent, _args, context, info) {
+    const value = template.kind === 'parent' ? readPath(parent, template.path) : undefined;
+    if (value === undefined || value === null) return null;
+    const loader = loaderFor(requestStateOf(context), responsePathAsArray(info.path));
+    if (Array.isArray(value)) {
+      const items = await loader.loadMany(value.map(String));
+      return returnsList ? items : (items[0] ?? null);
+    }
+    return loader.load(String(value));
+  };
+}
+
+/** One link to a remote GraphQL source: delegated, so only the selected fields are fetched. */
+export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaConfig): LinkFieldConfig {
+  return {
+    selectionSet: selectionSetFor(link.args),
+    resolve: function resolveRemoteLink(parent, _args, context, info) {
+      const args = buildArgs(link, parent);
+      if (!args) return null;
+      return delegateToSchema({ schema: subschema, operation: 'query' as never, fieldName: link.targetField, args, context: context as Record<string, unknown>, info });
+    },
+  };
+}

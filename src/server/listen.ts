@@ -1,0 +1,36 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Gateway } from '../gateway/gateway.js';
+
+export interface RunningServer extends AsyncDisposable {
+  readonly server: Server;
+  /** `http://host:port` */
+  readonly origin: string;
+  /** `http://host:port/graphql` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serves a gateway on node:http. Port 0 picks a free port; `url` tells which. */
+export async function listen(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
+  const server = createServer(gateway.yoga as never);
+  // Behind a load balancer, idle keep-alive sockets must outlive the balancer's, or requests race a close.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = `http://${host}:${address.port}`;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }));
+  return { server, origin, url: `${origin}/graphql`, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,44 @@
+import type { Plugin } from 'graphql-yoga';
+import { peekRequestState, requestStateOf } from '../gateway/request-state.js';
+
+/**
+ * Puts what the pipeline recorded into the response: `extensions.stale: [{ source, path, age }]` for every
+ * stale value served, and an RFC 9211 `Cache-Status` header with one entry per source the cache took part in.
+ */
+export function useStaleMarker(): Plugin {
+  return {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (Symbol.asyncIterator in result) return;
+          const state = requestStateOf(args.contextValue);
+          if (state.stale.length === 0) return;
+          setResult({ ...result, extensions: { ...result.extensions, stale: state.stale.map((s) => ({ source: s.source, path: s.path, age: s.age })) } });
+        },
+      };
+    },
+    onResponse({ request, response }) {
+      const state = peekRequestState(request);
+      if (!state || state.cacheBySource.size === 0) return;
+      const entries: string[] = [];
+      for (const [source, outcome] of state.cacheBySource) entries.push(cacheStatusEntry(source, outcome));
+      response.headers.set('cache-status', entries.join(', '));
+    },
+  };
+}
+
+function cacheStatusEntry(source: string, outcome: string): string {
+  const name = `interchange-${source}`;
+  switch (outcome) {
+    case 'hit':
+      return `${name}; hit`;
+    case 'stale':
+      return `${name}; hit; detail=stale`;
+    case 'bypass':
+      return `${name}; fwd=request`;
+    case 'uncacheable':
+      return `${name}; fwd=uri-miss; detail=uncacheable`;
+    default:
+      return `${name}; fwd=miss`;
+  }
+}
