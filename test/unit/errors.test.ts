@@ -1,0 +1,39 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, createGatewayError } from '../../src/errors.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('the error registry', () => {
+  it('is documented: every code has a row in the README error table, and the table lists no other code', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(new Set(documented)).toEqual(new Set(Object.keys(ERROR_CODES)));
+  });
+
+  it('is the only source of codes: every extensions code written in src/ is registered', () => {
+    const used = new Set<string>();
+    for (const file of sourceFiles(join(root, 'src'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/createGatewayError\(\s*'([A-Z_]+)'/g)) used.add(m[1]!);
+      for (const m of text.matchAll(/\bcode:\s*'([A-Z][A-Z_]+)'/g)) used.add(m[1]!);
+    }
+    expect(used.size).toBeGreaterThan(0);
+    for (const code of used) expect(Object.keys(ERROR_CODES)).toContain(code);
+  });
+
+  it('makes source-scoped errors without an HTTP status or an original error', () => {
+    const error = createGatewayError('SOURCE_UNAVAILABLE', 'down', { source: 'logistics', extensions: { status: 503 } });
+    expect(error.extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'logistics', status: 503 });
+    expect(error.originalError).toBeUndefined();
+    expect(createGatewayError('RATE_LIMITED', 'slow down', { httpStatus: 429 }).extensions).toEqual({ code: 'RATE_LIMITED', http: { status: 429 } });
+  });
+});
