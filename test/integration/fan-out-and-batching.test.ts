@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DemoBackend } from '../../src/demo/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { SEED_QUERY, SEED_RESULT, startDemoGateway, type DemoGateway } from '../helpers/demo-gateway.js';
+
+const DEMO_LINKS = join(import.meta.dirname, '..', '..', 'schemas', 'links.graphql');
+
+/** Backend calls are counted by the demo backends themselves, over their real protocols. */
+describe('fan-out, batching and de-duplication', () => {
+  let demo: DemoGateway;
+  let backends: DemoBackend[];
+  beforeAll(async () => {
+    // No cache: every call must reach the backends, so the counts show what the gateway sends.
+    demo = await startDemoGateway({ edit: (raw) => void (raw['cache'] = { ttl: 0, staleIfError: 0 }) });
+    backends = [demo.backends.inventory, demo.backends.logistics, demo.backends.orders, demo.backends.reviews];
+  });
+  afterAll(async () => {
+    await demo?.[Symbol.asyncDispose]();
+  });
+  beforeEach(() => {
+    for (const backend of backends) backend.stats.reset();
+  });
+
+  it('makes exactly one call per backend for the seed order query', async () => {
+    const { body } = await demo.query(SEED_QUERY);
+    expect(body).toEqual({ data: SEED_RESULT });
+    expect(demo.backends.orders.stats.byOperation).toEqual({ GetOrder: 1 });
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ productsByIds: 1 });
+    expect(demo.backends.logistics.stats.byOperation).toEqual({ shipmentsByOrders: 1 });
+  });
+
+  it('batches a 150-order list into one inventory call per batch of 100, and one logistics call per batch', async () => {
+    const { body } = await demo.query('{ orders(first: 150) { orders { id productIds products { id name } shipment { orderId } } } }');
+    expect(body.errors).toBeUndefined();
+    const orders = (body.data!['orders'] as { orders: { id: string; productIds: string[]; products: { id: string }[]; shipment: { orderId: string } }[] }).orders;
+    expect(orders).toHaveLength(150);
+    for (const order of orders) {
+      expect(order.products.map((p) => p.id)).toEqual(order.productIds);
+      expect(order.shipment.orderId).toBe(order.id);
+    }
+    expect(demo.backends.orders.stats.byOperation).toEqual({ ListOrders: 1 });
+    const distinctProducts = new Set(orders.flatMap((o) => o.productIds)).size;
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ productsByIds: Math.ceil(distinctProducts / 100) });
+    expect(demo.backends.logistics.stats.byOperation).toEqual({ shipmentsByOrders: 2 });
+    const idsSent = demo.backends.inventory.stats.arrivals.map((a) => JSON.stringify(a.args));
+    expect(idsSent.every((ids) => ids.length > 0)).toBe(true);
+  });
+
+  it('makes one call for duplicate fields and aliases with the same arguments', async () => {
+    const { body } = await demo.query('{ a: product(id: "p3") { id } b: product(id: "p3") { name } product(id: "p3") { sku } }');
+    expect(body.errors).toBeUndefined();
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ product: 1 });
+  });
+
+  it('starts independent root fields concurrently: the three backend calls arrive together', async () => {
+    const { body } = await demo.query('{ order(id: "1") { id } product(id: "p1") { id } shipmentByOrder(orderId: "1") { id } }');
+    expect(body.errors).toBeUndefined();
+    const arrivals = [demo.backends.orders, demo.backends.inventory, demo.backends.logistics].map((b) => b.stats.arrivals[0]!.at);
+    // Sequential calls would be at least one backend round trip apart; concurrent ones start in the same tick.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(25);
+  });
+
+  it('fetches sibling links concurrently once their parent is resolved', async () => {
+    await demo.query(SEED_QUERY);
+    const order = demo.backends.orders.stats.arrivals[0]!.at;
+    const products = demo.backends.inventory.stats.arrivals[0]!.at;
+    const shipment = demo.backends.logistics.stats.arrivals[0]!.at;
+    expect(products).toBeGreaterThan(order);
+    expect(shipment).toBeGreaterThan(order);
+    expect(Math.abs(products - shipment)).toBeLessThan(25);
+  });
+
+});
+
+describe('a batched link whose backend omits some keys', () => {
+  it('answers null with LINK_KEY_MISSING in that item\'s own place and never shifts the list', async () => {
+    using dir = tempDir();
+    const links = readFileSync(DEMO_LINKS, 'utf8');
+    // customerId is no product id: the inventory answers without those items.
+    const file = dir.write('links.graphql', `${links}\nextend type Order { customerAsProduct: Product @delegate(source: "inventory", field: "productsByIds", args: { ids: "$parent.customerId" }, key: "id") }\n`);
+    await using demo = await startDemoGateway({ edit: (raw) => void (raw['links'] = file) });
+    const { body } = await demo.query('{ orders(first: 3) { orders { id customerAsProduct { id } products { id } } } }');
+    const orders = (body.data!['orders'] as { orders: { customerAsProduct: unknown; products: unknown[] }[] }).orders;
+    expect(orders.map((o) => o.customerAsProduct)).toEqual([null, null, null]);
+    expect(orders.every((o) => o.products.length > 0)).toBe(true);
+    expect(body.errors!.map((e) => [e.path, e.extensions?.['code'], e.extensions?.['source']])).toEqual([0, 1, 2].map((i) => [['orders', 'orders', i, 'customerAsProduct'], 'LINK_KEY_MISSING', 'inventory']));
+  });
+});
