@@ -34,6 +34,8 @@ const sourceCommon = {
   rename: fieldNameMap.optional(),
   /** Milliseconds one backend call may take before it is abandoned. Default 10000. */
   timeoutMs: durationMs.min(1).optional(),
+  /** HTTP connections kept per endpoint (REST, GraphQL); calls beyond it queue. Default 128. */
+  maxConnections: z.number().int().positive().optional(),
   /** Client request headers forwarded to this backend (an allowlist; lower-case names). Default none. */
   forwardHeaders: z.array(z.string().min(1)).optional(),
   /** Static headers (HTTP) or metadata (gRPC) sent with every call. */

@@ -19,7 +19,7 @@ export async function loadSource(config: SourceConfig): Promise<LoadedSource> {
   switch (config.kind) {
     case 'openapi': {
       const converted = await convertOpenApi({ name: config.name, specFile: config.spec, ...(config.rename ? { rename: config.rename } : {}) });
-      return { config, converted, createTransport: () => createOpenApiTransport(converted, { headers }) };
+      return { config, converted, createTransport: () => createOpenApiTransport(converted, { headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}) }) };
     }
     case 'grpc': {
       const converted = await convertProto({
@@ -33,7 +33,7 @@ export async function loadSource(config: SourceConfig): Promise<LoadedSource> {
     }
     case 'graphql': {
       const converted = await loadGraphqlSource({ name: config.name, schemaFile: config.schema, endpoint: config.endpoints[0]!, headers });
-      return { config, converted, createTransport: () => createGraphqlTransport({ headers }) };
+      return { config, converted, createTransport: () => createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}) }) };
     }
   }
 }
