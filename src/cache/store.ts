@@ -32,6 +32,8 @@ export interface CacheStoreOptions {
   onError?: (operation: string, error: unknown) => void;
   /** Milliseconds a store operation may take before it counts as failed and the call goes on without cache. Default 250. */
   operationTimeoutMs?: number;
+  /** Milliseconds the store is left alone after a failure before it is tried again. Default 1000. */
+  retryAfterMs?: number;
 }
 
 export function createCacheStore(options: CacheStoreOptions): CacheStore {
@@ -87,7 +89,11 @@ function createRedisStore(options: CacheStoreOptions): CacheStore {
   };
   keyv.on('error', (error: unknown) => fail('connection', error));
 
+  // After a failure the store is skipped for a moment instead of making every call wait out the timeout
+  // while Redis is away; the client keeps reconnecting in the background meanwhile.
+  let skipUntil = 0;
   async function guarded<T>(operation: string, fallback: T, run: () => Promise<T>): Promise<T> {
+    if (Date.now() < skipUntil) return fallback;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -97,6 +103,7 @@ function createRedisStore(options: CacheStoreOptions): CacheStore {
         }),
       ]);
     } catch (error) {
+      skipUntil = Date.now() + (options.retryAfterMs ?? 1000);
       fail(operation, error);
       return fallback;
     } finally {

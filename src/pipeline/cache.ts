@@ -42,8 +42,9 @@ export function createCacheStage(options: CacheStageOptions): Stage {
   function fetchShared(key: string, call: SourceCall, next: (call: SourceCall) => Promise<unknown>, policy: CachePolicy): Promise<unknown> {
     const existing = options.dedupe ? inflight.get(key) : undefined;
     if (existing) return existing;
+    const lifetime = storeLifetimeMs(policy);
     const pending = next(options.dedupe ? { ...call, signal: NEVER_ABORTED } : call).then(async (value) => {
-      if (isStorable(value)) await store.set(key, createEntry(value, now(), policy), storeLifetimeMs(policy));
+      if (lifetime > 0 && isStorable(value)) await store.set(key, createEntry(value, now(), policy), lifetime);
       return value;
     });
     if (options.dedupe) {
@@ -79,9 +80,9 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       return value;
     }
     const policy = options.policyFor(call);
-    const lifetime = storeLifetimeMs(policy);
-    if (lifetime === 0) return next(call);
     const key = cacheKey(call.source, call.operation.operationId, policy.scope === 'private' ? call.scopeKey : '', call.args);
+    // Nothing to store or read: only coalescing applies.
+    if (storeLifetimeMs(policy) === 0) return fetchShared(key, call, next, policy);
     const entry = await store.get(key);
     const use = entry ? entryUse(entry, now(), policy) : 'expired';
 

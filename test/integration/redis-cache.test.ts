@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as toYaml, parse as parseYaml } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { DEMO_CONFIG } from '../../src/cli/demo.js';
+import { startInventory, startOrders, startReviews, type DemoBackend } from '../../src/demo/index.js';
+import { SEED_QUERY, SEED_RESULT, type GraphqlBody } from '../helpers/demo-gateway.js';
+import { startBackendProcess, startGatewayProcess } from '../helpers/processes.js';
+import { startRedis } from '../helpers/redis.js';
+import { findSystemBinary } from '../helpers/system-deps.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const redisServer = findSystemBinary('redis-server', 'redis-server');
+
+/** Keys in redis, read with a raw RESP KEYS command over a socket: no client library between test and server. */
+function redisKeys(port: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n'));
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      const count = Number(/^\*(\d+)\r\n/.exec(data)?.[1] ?? NaN);
+      const keys = [...data.matchAll(/\$\d+\r\n([^\r]*)\r\n/g)].map((m) => m[1]!);
+      if (keys.length === count) {
+        socket.end();
+        resolve(keys);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+async function post(url: string, query: string) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  return { status: response.status, body: (await response.json()) as GraphqlBody };
+}
+
+describe.skipIf(!redisServer)('a cache shared through redis by two gateway processes', () => {
+  using dir = tempDir();
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let backends: DemoBackend[];
+  let logistics: Awaited<ReturnType<typeof startBackendProcess>>;
+  let nodeA: Awaited<ReturnType<typeof startGatewayProcess>>;
+  let nodeB: Awaited<ReturnType<typeof startGatewayProcess>>;
+
+  beforeAll(async () => {
+    redis = await startRedis(redisServer!);
+    backends = await Promise.all([startInventory(), startOrders(), startReviews()]);
+    logistics = await startBackendProcess('logistics');
+    const raw = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as Record<string, unknown>;
+    raw['cache'] = { store: redis.url, staleIfError: 3600 };
+    for (const source of raw['sources'] as { spec?: string; proto?: string; schema?: string }[]) {
+      for (const key of ['spec', 'proto', 'schema'] as const) if (source[key]) source[key] = new URL(source[key]!, `file://${DEMO_CONFIG}`).pathname;
+    }
+    raw['links'] = new URL(raw['links'] as string, `file://${DEMO_CONFIG}`).pathname;
+    const config = dir.write('interchange.yaml', toYaml(raw));
+    const [inventory, orders, reviews] = backends;
+    const env = { INVENTORY_URL: inventory!.url, LOGISTICS_URL: logistics.url, ORDERS_ADDRESS: orders!.url, REVIEWS_URL: `${reviews!.url}/graphql` };
+    [nodeA, nodeB] = await Promise.all([startGatewayProcess(config, env), startGatewayProcess(config, env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([nodeA?.kill(), nodeB?.kill(), logistics?.kill(), redis?.kill(), ...(backends ?? []).map((b) => b.close())]);
+  });
+
+  it('node B serves stale what node A cached when the backend is down', async () => {
+    expect((await post(nodeA.url, SEED_QUERY)).body).toEqual({ data: SEED_RESULT });
+    await logistics.kill();
+    const { status, body } = await post(nodeB.url, SEED_QUERY);
+    expect(status).toBe(200);
+    expect(body.data).toEqual(SEED_RESULT);
+    expect(body.extensions!['stale']).toEqual([expect.objectContaining({ source: 'logistics', path: ['order', 'shipment'] })]);
+  });
+
+  it('both nodes keep answering after redis dies, without cache', async () => {
+    await redis.kill();
+    for (const node of [nodeA, nodeB]) {
+      const { status, body } = await post(node.url, SEED_QUERY);
+      expect(status).toBe(200);
+      const order = body.data!['order'] as Record<string, unknown>;
+      expect(order['id']).toBe('1');
+      expect(order['products']).toEqual(SEED_RESULT.order.products);
+      // Logistics is down and the shared stale copy went with redis: the one field is unavailable.
+      expect(order['shipment']).toBeNull();
+      expect(body.errors![0]!.extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'logistics' });
+    }
+  });
+
+  it('both reconnect by themselves when redis comes back, and share entries again', async () => {
+    redis = await startRedis(redisServer!, redis.port);
+    logistics = await startBackendProcess('logistics', Number(new URL(logistics.url).port));
+    const query = SEED_QUERY.replace('"1"', '"3"');
+    // The client reconnects in the background; keep asking node A until its answer lands in redis.
+    let stored = false;
+    for (let attempt = 0; attempt < 50 && !stored; attempt++) {
+      await post(nodeA.url, query);
+      stored = (await redisKeys(redis.port)).some((key) => key.includes('logistics:shipmentsByOrders'));
+      if (!stored) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stored).toBe(true);
+    await logistics.kill();
+    const { body } = await post(nodeB.url, query);
+    expect(body.errors).toBeUndefined();
+    expect(body.extensions!['stale']).toEqual([expect.objectContaining({ source: 'logistics' })]);
+  });
+});
