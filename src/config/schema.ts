@@ -101,6 +101,15 @@ export const configSchema = z.strictObject({
   sources: z.array(sourceSchema).min(1, 'needs at least one source'),
   /** SDL file with `extend type` blocks whose fields are resolved by another source (`@delegate`). */
   links: z.string().min(1).optional(),
+  admin: z
+    .strictObject({
+      /**
+       * Bearer token for `/admin/api/*` (use `${ADMIN_TOKEN}`); at least 16 characters. Without it the admin
+       * API answers 404 and the dashboard cannot load data.
+       */
+      token: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
 });
 
 export type CachePolicyConfig = z.infer<typeof cachePolicySchema>;

@@ -3,6 +3,8 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
+import { collectStatus } from '../admin/status.js';
+import { useAdmin } from '../admin/use-admin.js';
 import { useHealth } from '../server/use-health.js';
 import { useMetricsEndpoint } from '../server/use-metrics-endpoint.js';
 import { useStaleMarker } from '../server/use-stale-marker.js';
@@ -59,6 +61,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     throw error;
   }
   const draining = new Set<NodeJS.Timeout>();
+  const startedAt = new Date();
+  let loadedAt = startedAt;
   const retired = new Set<Generation>();
 
   // The composition root: the plugins in the order they run, each readable on its own.
@@ -73,6 +77,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       useHealth({ isReady: () => true }), // /healthz, /readyz
       useMetricsEndpoint(metrics), // /metrics
       useStaleMarker(), // extensions.stale + Cache-Status
+      useAdmin({
+        token: () => current.config.admin.token,
+        status: () => collectStatus(current, loadedAt, metrics, startedAt),
+        purge: (source, operation) => store.purge(operation ? `${source}:${operation}:` : `${source}:`),
+        sourceNames: () => [...current.sources.keys()],
+      }), // /admin, /admin/api/*
     ],
   });
 
@@ -88,6 +98,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const generation = await createGeneration(next, depsFor(next));
       const previous = current;
       current = generation;
+      loadedAt = new Date();
       retired.add(previous);
       const timer = setTimeout(() => {
         draining.delete(timer);
