@@ -107,7 +107,8 @@ export const configSchema = z.strictObject({
        * Bearer token for `/admin/api/*` (use `${ADMIN_TOKEN}`); at least 16 characters. Without it the admin
        * API answers 404 and the dashboard cannot load data.
        */
-      token: z.string().min(16, 'must be at least 16 characters').optional(),
+      // '' counts as unset, so `token: ${ADMIN_TOKEN:-}` disables the API when the variable is not set.
+      token: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
     })
     .prefault({}),
 });

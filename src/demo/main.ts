@@ -1,7 +1,8 @@
 /**
  * Runs the four demo backends on fixed ports until SIGINT or SIGTERM:
  * `npx tsx src/demo/main.ts [--latency-ms N]`. Ports come from `INVENTORY_PORT`, `LOGISTICS_PORT`,
- * `ORDERS_PORT` and `REVIEWS_PORT`, else `DEMO_DEFAULT_PORTS`; `--latency-ms` overrides `DEMO_LATENCY_MS`.
+ * `ORDERS_PORT` and `REVIEWS_PORT`, else `DEMO_DEFAULT_PORTS`; `--latency-ms` overrides `DEMO_LATENCY_MS`;
+ * `DEMO_HOST` sets the interface (default 127.0.0.1).
  */
 import { parseArgs } from 'node:util';
 import { DEMO_DEFAULT_PORTS, startDemoBackends, type DemoBackendName } from './index.js';
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
       reviews: portFromEnv('reviews'),
     },
     ...(latencyArg === undefined ? {} : { latencyMs: Number(latencyArg) }),
+    // In a container the backends must listen beyond loopback: DEMO_HOST=0.0.0.0.
+    ...(process.env['DEMO_HOST'] ? { host: process.env['DEMO_HOST'] } : {}),
   });
   const { inventory, logistics, orders, reviews } = backends;
   console.log(`inventory  REST     ${inventory.url}`);
