@@ -79,14 +79,24 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
       case 'grpc':
         return {
           ...source,
-          proto: resolve(baseDir, source.proto),
+          ...(source.proto !== undefined ? { proto: resolve(baseDir, source.proto) } : {}),
           ...(source.includeDirs ? { includeDirs: source.includeDirs.map((d) => resolve(baseDir, d)) } : {}),
+          ...(source.tls ? { tls: resolveTlsPaths(baseDir, source.tls) } : {}),
         };
       case 'graphql':
         return source.schema ? { ...source, schema: resolve(baseDir, source.schema) } : source;
     }
   });
   return { ...config, sources, ...(config.links ? { links: resolve(baseDir, config.links) } : {}) };
+}
+
+function resolveTlsPaths<T extends { ca?: string | undefined; cert?: string | undefined; key?: string | undefined }>(baseDir: string, tls: T): T {
+  return {
+    ...tls,
+    ...(tls.ca !== undefined ? { ca: resolve(baseDir, tls.ca) } : {}),
+    ...(tls.cert !== undefined ? { cert: resolve(baseDir, tls.cert) } : {}),
+    ...(tls.key !== undefined ? { key: resolve(baseDir, tls.key) } : {}),
+  };
 }
 
 /** A URL stays a URL; anything else is a path relative to the config file. */
@@ -102,7 +112,11 @@ function checkSemantics(config: ParsedConfig, file: string): Problem[] {
     if (first !== undefined) problems.push({ file, at: `sources[${index}].name`, message: `duplicate source name "${source.name}" (first used at sources[${first}])` });
     else seen.set(source.name, index);
     const files: [string, string | undefined][] =
-      source.kind === 'openapi' ? [['spec', /^https?:/.test(source.spec) ? undefined : source.spec]] : source.kind === 'grpc' ? [['proto', source.proto]] : [['schema', source.schema]];
+      source.kind === 'openapi'
+        ? [['spec', /^https?:/.test(source.spec) ? undefined : source.spec]]
+        : source.kind === 'grpc'
+          ? [['proto', source.proto], ['tls.ca', source.tls?.ca], ['tls.cert', source.tls?.cert], ['tls.key', source.tls?.key]]
+          : [['schema', source.schema]];
     for (const [key, path] of files) {
       if (path !== undefined && !isReadableFile(path)) problems.push({ file, at: `sources[${index}].${key}`, message: `file not found: ${path}` });
     }

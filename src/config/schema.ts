@@ -51,15 +51,56 @@ const sourceCommon = {
 const openapiSourceSchema = z.strictObject({
   ...sourceCommon,
   kind: z.literal('openapi'),
-  /** OpenAPI 3 document (YAML or JSON), relative to the config file. */
+  /**
+   * OpenAPI 3.0/3.1 or Swagger 2.0 document (YAML or JSON): a path relative to the config file, or an http(s) URL
+   * fetched at load time (10 s timeout; a failure is SPEC_INVALID naming the URL).
+   */
   spec: z.string().min(1),
+  /**
+   * Put before every type name and root field name of this source, after `rename`: `Inv` turns `Product` into
+   * `InvProduct` and `products` into `invProducts`. Resolves name collisions between sources. Default none.
+   */
+  prefix: z.string().regex(/^[A-Za-z][_0-9A-Za-z]*$/, 'must start with a letter and contain only letters, digits and _').optional(),
+  /**
+   * Operations and types left out of the schema: an operationId, a default or final field name, or a type name.
+   * Leaving out a type leaves out every operation that reaches it. Default none.
+   */
+  exclude: z.array(z.string().min(1)).optional(),
+  /**
+   * Query parameters sent with every call, e.g. `{ api_key: '${API_KEY}' }` for a backend that wants its key in
+   * the query string (keys in a header or a bearer token go in `headers`). Default none.
+   */
+  queryParameters: z.record(z.string().min(1), z.string()).optional(),
 });
+
+/**
+ * TLS for a gRPC source. Its presence is what turns TLS on: endpoints stay gRPC targets (`host:port`), there is
+ * no `grpcs://` scheme. `tls: {}` verifies the server against Node's bundled CA roots.
+ */
+const grpcTlsSchema = z
+  .strictObject({
+    /** PEM CA bundle to trust for the server's certificate, relative to the config file. Default: Node's bundled roots. */
+    ca: z.string().min(1).optional(),
+    /** PEM client certificate chain for mutual TLS, relative to the config file; needs `key`. Default: none. */
+    cert: z.string().min(1).optional(),
+    /** PEM private key of `cert`, relative to the config file. Default: none. */
+    key: z.string().min(1).optional(),
+    /** Skip verifying the server's certificate and name (grpcurl's `-insecure`); for development only. Default false. */
+    insecure: z.boolean().optional(),
+  })
+  .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), { message: 'cert and key go together (mutual TLS)' })
+  .describe('TLS for the gRPC channel; present = TLS, absent = plaintext. Endpoints stay host:port.');
 
 const grpcSourceSchema = z.strictObject({
   ...sourceCommon,
   kind: z.literal('grpc'),
-  /** The .proto file, relative to the config file. */
-  proto: z.string().min(1),
+  /**
+   * The .proto file, relative to the config file; its services are exposed. Without it the services are loaded
+   * at load time from the reflection service (grpc.reflection.v1, else v1alpha) of the first endpoint.
+   */
+  proto: z.string().min(1).optional(),
+  /** TLS for the channel (see above). Default: plaintext. */
+  tls: grpcTlsSchema.optional(),
   /** Directories searched for imports, relative to the config file. */
   includeDirs: z.array(z.string().min(1)).optional(),
   /** `Service/Method` or field name → `Query` | `Mutation`, overriding the naming convention. */

@@ -29,7 +29,8 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
   const remote = input.sources.filter(isRemote);
   const subschemas = new Map<string, SubschemaConfig>(remote.map((s) => [s.name, remoteSubschema(s)]));
   const typeDefs: (string | DocumentNode)[] = local.map((s) => s.converted.typeDefs);
-  const resolvers: IResolvers[] = local.map(rootResolvers);
+  // A source's own resolvers (the `__resolveType` of its unions) sit beside its root fields.
+  const resolvers: IResolvers[] = local.flatMap((s) => (s.converted.resolvers ? [rootResolvers(s), s.converted.resolvers] : [rootResolvers(s)]));
 
   const stitch = (withLinks: boolean): GraphQLSchema => {
     try {

@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { SourceConfig } from '../config/schema.js';
 import { SpecInvalidError, isBootError, type Problem } from '../errors.js';
-import { convertProto, createGrpcTransport } from '../sources/grpc/index.js';
+import { channelCredentials, convertProto, convertReflectedServices, createGrpcTransport, readTlsFiles } from '../sources/grpc/index.js';
 import { createGraphqlTransport, loadGraphqlSource } from '../sources/graphql/index.js';
 import { convertOpenApi, createOpenApiTransport } from '../sources/openapi/index.js';
 import type { ConvertedSource, Transport } from '../sources/types.js';
@@ -18,18 +18,34 @@ export async function loadSource(config: SourceConfig): Promise<LoadedSource> {
   const headers = config.headers ?? {};
   switch (config.kind) {
     case 'openapi': {
-      const converted = await convertOpenApi({ name: config.name, specFile: config.spec, ...(config.rename ? { rename: config.rename } : {}) });
-      return { config, converted, createTransport: () => createOpenApiTransport(converted, { headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}) }) };
+      const converted = await convertOpenApi({
+        name: config.name,
+        specFile: config.spec,
+        ...(config.rename ? { rename: config.rename } : {}),
+        ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
+        ...(config.exclude ? { exclude: config.exclude } : {}),
+      });
+      const queryParameters = config.queryParameters ?? {};
+      return {
+        config,
+        converted,
+        createTransport: () => createOpenApiTransport(converted, { headers, queryParameters, ...(config.maxConnections ? { connections: config.maxConnections } : {}) }),
+      };
     }
     case 'grpc': {
-      const converted = await convertProto({
-        name: config.name,
-        protoFile: config.proto,
-        ...(config.includeDirs ? { includeDirs: config.includeDirs } : {}),
-        ...(config.rename ? { rename: config.rename } : {}),
-        ...(config.rootTypes ? { rootTypes: config.rootTypes } : {}),
-      });
-      return { config, converted, createTransport: () => createGrpcTransport(converted, { metadata: headers }) };
+      const tls = config.tls ? readTlsFiles(config.tls, `sources.${config.name}.tls`) : undefined;
+      const naming = { name: config.name, ...(config.rename ? { rename: config.rename } : {}), ...(config.rootTypes ? { rootTypes: config.rootTypes } : {}) };
+      const converted =
+        config.proto !== undefined
+          ? await convertProto({ ...naming, protoFile: config.proto, ...(config.includeDirs ? { includeDirs: config.includeDirs } : {}) })
+          : await convertReflectedServices({
+              ...naming,
+              endpoint: config.endpoints[0]!,
+              credentials: channelCredentials(tls),
+              metadata: headers,
+              ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+            });
+      return { config, converted, createTransport: () => createGrpcTransport(converted, { metadata: headers, ...(tls ? { tls } : {}) }) };
     }
     case 'graphql': {
       const converted = await loadGraphqlSource({ name: config.name, schemaFile: config.schema, endpoint: config.endpoints[0]!, headers });

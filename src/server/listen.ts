@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway } from '../gateway/gateway.js';
+import { attachGraphqlWs } from './graphql-ws.js';
 
 export interface RunningServer extends AsyncDisposable {
   readonly server: Server;
@@ -23,14 +24,19 @@ export async function listen(gateway: Gateway, options: { port: number; host: st
       resolve();
     });
   });
+  // Subscriptions over WebSocket beside yoga's SSE, on the same port and path.
+  const graphqlWs = attachGraphqlWs(server, gateway);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const origin = `http://${host}:${address.port}`;
   let closing: Promise<void> | undefined;
   const close = () =>
-    (closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }));
+    (closing ??= graphqlWs.close().then(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+    ));
   return { server, origin, url: `${origin}/graphql`, close, [Symbol.asyncDispose]: close };
 }

@@ -8,6 +8,8 @@
  * that is why nothing under `sources/` imports `pipeline/`, `cache/` or `security/`.
  */
 
+import type { IResolvers } from '@graphql-tools/utils';
+
 export type SourceKind = 'openapi' | 'grpc' | 'graphql';
 
 export type RootTypeName = 'Query' | 'Mutation' | 'Subscription';
@@ -43,6 +45,11 @@ export interface ConvertedSource<Op extends OperationSpec = OperationSpec> {
   /** Root fields by `${rootType}.${fieldName}`. */
   readonly operations: ReadonlyMap<string, Op>;
   readonly notes: readonly ConversionNote[];
+  /**
+   * Resolvers the SDL needs beside the root fields, merged into the gateway schema with them: for example
+   * `__resolveType` of the unions an OpenAPI `oneOf` became. Default: none.
+   */
+  readonly resolvers?: IResolvers;
 }
 
 /** Per-call data the pipeline hands to a transport. */

@@ -2,7 +2,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertProto, createGrpcTransport, type GrpcOperation } from '../../src/sources/grpc/index.js';
 import { TransportError, type ConvertedSource, type TransportCall } from '../../src/sources/types.js';
-import { ORDERS_INCLUDE_DIRS, ORDERS_PROTO, startOrdersBackend, type OrdersBackend } from '../fixtures/grpc/start-orders-backend.js';
+import { once } from 'node:events';
+import { FINITE_WATCH, ORDERS_INCLUDE_DIRS, ORDERS_PROTO, startOrdersBackend, type OrdersBackend } from '../fixtures/grpc/start-orders-backend.js';
 
 let source: ConvertedSource<GrpcOperation>;
 let backend: OrdersBackend;
@@ -181,5 +182,70 @@ describe('grpc transport', () => {
     await transport[Symbol.asyncDispose]();
     const error = await rejection(transport.call(backend.endpoint, operation('Mutation.ping'), {}, callOptions()));
     expect(error).toMatchObject({ name: 'TransportError', failure: 'unavailable' });
+  });
+
+  it('streams a server-streaming method to the end, shaping each message', async () => {
+    await using transport = createGrpcTransport(source);
+    const ids: unknown[] = [];
+    for await (const order of transport.subscribe!(backend.endpoint, operation('Subscription.watchOrders'), { customerId: FINITE_WATCH }, callOptions())) {
+      expect(order).toMatchObject({ createdAt: '2026-01-01T00:00:00.123Z', labels: { channel: 'web' } });
+      ids.push((order as { id: string }).id);
+    }
+    expect(ids).toEqual(['w-1', 'w-2', 'w-3']);
+  });
+
+  it('cancels the gRPC call when the consumer returns, even while a message is awaited', async () => {
+    await using transport = createGrpcTransport(source);
+    const arrived = once(backend.events, 'arrived');
+    const stream = transport.subscribe!(backend.endpoint, operation('Subscription.watchOrders'), { customerId: 'c-open' }, callOptions())[Symbol.asyncIterator]();
+    await arrived;
+    expect(await stream.next()).toMatchObject({ done: false, value: { id: 'w-1' } });
+    expect(await stream.next()).toMatchObject({ done: false, value: { id: 'w-2' } });
+    const pending = stream.next();
+    const cancelled = once(backend.events, 'cancelled');
+    await stream.return?.();
+    await expect(pending).resolves.toEqual({ value: undefined, done: true });
+    expect(await cancelled).toEqual(['WatchOrders']);
+  });
+
+  it('cancels the gRPC call when the signal aborts, ending the stream quietly', async () => {
+    await using transport = createGrpcTransport(source);
+    const controller = new AbortController();
+    const cancelled = once(backend.events, 'cancelled');
+    const received: unknown[] = [];
+    for await (const order of transport.subscribe!(backend.endpoint, operation('Subscription.watchOrders'), { customerId: 'c-open' }, callOptions({ signal: controller.signal }))) {
+      received.push(order);
+      if (received.length === 2) controller.abort(new Error('client went away'));
+    }
+    expect(received).toHaveLength(2);
+    expect(await cancelled).toEqual(['WatchOrders']);
+  });
+
+  it('delivers the messages sent before a failure status, then throws it as a TransportError', async () => {
+    await using transport = createGrpcTransport(source);
+    const received: unknown[] = [];
+    const consume = async () => {
+      for await (const order of transport.subscribe!(backend.endpoint, operation('Subscription.watchOrders'), { customerId: 'status:PERMISSION_DENIED' }, callOptions())) received.push(order);
+    };
+    await expect(consume()).rejects.toMatchObject({ name: 'TransportError', failure: 'rejected', details: { grpcStatus: 'PERMISSION_DENIED' } });
+    expect(received).toHaveLength(1);
+  });
+
+  it('sends a client stream from the messages list and returns the single reply', async () => {
+    await using transport = createGrpcTransport(source);
+    const messages = [
+      { sku: 'A', quantity: 1, price: { currencyCode: 'EUR', units: '1', nanos: 0 } },
+      { sku: 'B', quantity: 2 },
+    ];
+    const reply = await transport.call(backend.endpoint, operation('Mutation.uploadLines'), { messages }, callOptions({ headers: { 'x-tenant': 't-1' } }));
+    expect(reply).toMatchObject({ id: 'o-uploaded', status: 'PENDING', lines: [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 2 }] });
+    expect(backend.requests.at(-1)).toMatchObject({ lines: [{ sku: 'A' }, { sku: 'B' }] });
+    expect(backend.metadata.at(-1)?.get('x-tenant')).toEqual(['t-1']);
+  });
+
+  it('rejects a client stream with a message it cannot encode, naming its index', async () => {
+    await using transport = createGrpcTransport(source);
+    const error = await rejection(transport.call(backend.endpoint, operation('Mutation.uploadLines'), { messages: [{ sku: 'A' }, 'nope'] }, callOptions()));
+    expect(error).toMatchObject({ name: 'TransportError', failure: 'rejected', message: expect.stringContaining('messages[1]') });
   });
 });

@@ -31,7 +31,8 @@ describe('convertProto', () => {
     expect(source.kind).toBe('grpc');
     expect(source.name).toBe('orders');
     expect(Object.keys(schema.getQueryType()?.getFields() ?? {})).toEqual(['orderServiceGetOrder', 'listOrders', 'auditServiceGetOrder']);
-    expect(Object.keys(schema.getMutationType()?.getFields() ?? {})).toEqual(['createOrder', 'cancelOrder', 'ping']);
+    expect(Object.keys(schema.getMutationType()?.getFields() ?? {})).toEqual(['createOrder', 'cancelOrder', 'uploadLines', 'ping']);
+    expect(Object.keys(schema.getSubscriptionType()?.getFields() ?? {})).toEqual(['watchOrders']);
     expect(source.typeDefs).toContain('scalar JSON');
     expect(printSchema(schema)).toBe(source.typeDefs);
   });
@@ -120,16 +121,34 @@ enum OrderStatus {
       path: '/orders.v1.OrderService/GetOrder',
     });
     expect(source.operations.get('Mutation.createOrder')).toMatchObject({ readOnly: false, operationId: 'orders.v1.OrderService/CreateOrder' });
-    expect(source.operations.size).toBe(6);
+    expect(source.operations.get('Subscription.watchOrders')).toMatchObject({ readOnly: true, callType: 'server-stream', operationId: 'orders.v1.OrderService/WatchOrders' });
+    expect(source.operations.get('Mutation.uploadLines')).toMatchObject({ readOnly: false, callType: 'client-stream', operationId: 'orders.v1.OrderService/UploadLines' });
+    expect(source.operations.size).toBe(8);
+  });
+
+  it('maps server streaming to a Subscription field and client streaming to a list of input messages', async () => {
+    const { schema } = await convertToSchema(ordersOptions);
+    const watchOrders = schema.getSubscriptionType()?.getFields()['watchOrders'];
+    expect(String(watchOrders?.type)).toBe('OrdersV1Order');
+    expect(watchOrders?.args.map((arg) => arg.name)).toEqual(['customerId', 'statuses', 'pageSize', 'since']);
+    const uploadLines = schema.getMutationType()?.getFields()['uploadLines'];
+    expect(uploadLines?.args.map((arg) => `${arg.name}: ${String(arg.type)}`)).toEqual(['messages: [OrderLineInput!]!']);
+    expect(String(uploadLines?.type)).toBe('OrdersV1Order');
+  });
+
+  it('refuses a rootTypes override for a server-streaming method', async () => {
+    const error: unknown = await convertProto({ ...ordersOptions, rootTypes: { watchOrders: 'Query' } }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SpecInvalidError);
+    expect((error as SpecInvalidError).problems).toEqual([{ file: ordersOptions.protoFile, at: 'rootTypes.watchOrders', message: 'a server-streaming method is always a Subscription field' }]);
   });
 
   it('notes streaming methods, maps and oneofs but not proto3 optional', async () => {
     const { source } = await convertToSchema(ordersOptions);
     expect(source.notes).toEqual(
       expect.arrayContaining([
-        { pointer: 'orders.v1.OrderService/WatchOrders', message: 'server streaming: not exposed yet' },
-        { pointer: 'orders.v1.OrderService/UploadLines', message: 'client streaming: not exposed yet' },
-        { pointer: 'orders.v1.OrderService/Chat', message: 'bidirectional streaming: not exposed yet' },
+        { pointer: 'orders.v1.OrderService/WatchOrders', message: 'server streaming: exposed as Subscription.watchOrders' },
+        { pointer: 'orders.v1.OrderService/UploadLines', message: 'client streaming: the messages are sent from the list argument `messages` of Mutation.uploadLines' },
+        { pointer: 'orders.v1.OrderService/Chat', message: expect.stringMatching(/^bidirectional streaming: not exposed/) },
         { pointer: 'orders.v1.Order.labels', message: expect.stringContaining('exposed as JSON') },
         { pointer: 'orders.v1.Order.payment', message: expect.stringContaining('oneof: cardToken, voucherCode') },
       ]),

@@ -44,7 +44,8 @@ describe('convertOpenApi: petstore (3.0, YAML)', () => {
     expect(printed).toContain('input PetInput {\n  name: String!\n  status: PetStatus\n  tags: [String!]\n  weight: Float\n  vaccinated: Boolean\n  secret: String\n  owner: OwnerInput\n}');
     expect(printed).toContain('enum PetStatus {\n  available\n  pending\n  sold\n}');
     expect(printed).toContain('type OwnerAddress {\n  city: String\n}');
-    expect(printed).toContain('type GetPetsByPetIdStatsResponse {\n  visits: Int!\n  lastVisit: String\n}');
+    expect(printed).toContain('type GetPetsByPetIdStatsResponse {\n  visits: Int!\n  lastVisit: DateTime\n}');
+    expect(printed).toContain('scalar DateTime @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339")');
     expect(printed).not.toContain('scalar JSON');
   });
 
@@ -70,17 +71,24 @@ describe('convertOpenApi: schema features', () => {
     expect(printed).not.toContain('type Animal');
   });
 
-  it('maps enums with valid names and falls back to the scalar with a note otherwise', async () => {
-    const { printed, notes } = await convert('enums.yaml');
+  it('maps enums, giving values that are not GraphQL names a name and translating them both ways', async () => {
+    const { printed, notes, operations } = await convert('enums.yaml');
     expect(printed).toContain('enum ItemColor {\n  red\n  green\n  blue\n}');
     expect(printed).toContain('enum ItemMaybe {\n  yes\n  no\n}');
     expect(printed).toContain('enum ListItemsSort {\n  asc\n  desc\n}');
-    expect(printed).toContain('type Item {\n  color: ItemColor\n  stock: String\n  size: Int\n  flag: String\n  maybe: ItemMaybe\n}');
-    expect(notes.map((note) => note.pointer)).toEqual([
-      '#/components/schemas/Item/properties/stock/enum',
-      '#/components/schemas/Item/properties/size/enum',
-      '#/components/schemas/Item/properties/flag/enum',
+    expect(printed).toContain('enum ItemStock {\n  IN_STOCK\n  OUT_OF_STOCK\n}');
+    expect(printed).toContain('enum ItemSize {\n  _1\n  _2\n  _3\n}');
+    expect(printed).toContain('enum ItemFlag {\n  TRUE\n  FALSE\n}');
+    expect(printed).toContain('type Item {\n  color: ItemColor\n  stock: ItemStock\n  size: ItemSize\n  flag: ItemFlag\n  maybe: ItemMaybe\n}');
+    expect(notes).toEqual([
+      { pointer: '#/components/schemas/Item/properties/stock/enum', message: 'enum values are exposed as valid GraphQL names and translated on the wire: "in-stock" → IN_STOCK, "out-of-stock" → OUT_OF_STOCK' },
+      { pointer: '#/components/schemas/Item/properties/size/enum', message: 'enum values are exposed as valid GraphQL names and translated on the wire: 1 → _1, 2 → _2, 3 → _3' },
+      { pointer: '#/components/schemas/Item/properties/flag/enum', message: 'enum values are exposed as valid GraphQL names and translated on the wire: "true" → TRUE, "false" → FALSE' },
     ]);
+    // The response shape turns wire values into names; unchanged enums need no work.
+    const shape = operations.get('Query.listItems')?.response.shape;
+    expect(shape).toMatchObject({ kind: 'object', fields: expect.arrayContaining([expect.objectContaining({ from: 'size', shape: { kind: 'enum', values: new Map([[1, '_1'], [2, '_2'], [3, '_3']]) } })]) });
+    expect(operations.get('Query.listItems')?.queryParameters[0]?.shape).toBeUndefined();
   });
 
   it('ends circular schemas in references by name, for output and input types', async () => {
@@ -114,22 +122,23 @@ describe('convertOpenApi: schema features', () => {
     expect(operations.get('Mutation.createPet')?.body?.shape).toBeUndefined();
   });
 
-  it('falls back to JSON with a note for oneOf, anyOf, maps, free-form objects and unknown types', async () => {
+  it('falls back to JSON with a note for scalar anyOf, maps, free-form objects and unknown types', async () => {
     const { printed, notes } = await convert('fallbacks.yaml');
     expect(printed).toContain('scalar JSON');
-    expect(printed).toContain('type Query {\n  getProducts: JSON\n  getSettings: GetSettingsResponse\n  health: String\n}');
+    expect(printed).toContain('union GetProductsResponse = Book | Film');
+    expect(printed).toContain('type Query {\n  getProducts: GetProductsResponse\n  getSettings: GetSettingsResponse\n  health: String\n}\n\ntype Mutation {\n  upload(input: JSON!): Boolean\n}');
     expect(printed).toContain('type GetSettingsResponse {\n  labels: JSON\n  extra: JSON\n  anything: JSON\n  either: JSON\n  maybeBook: Book\n  odd: JSON\n}');
     const settings = '#/paths/~1settings/get/responses/200/content/application~1json/schema/properties';
     expect(notes.map((note) => note.pointer)).toEqual([
-      '#/paths/~1products/get/responses/200/content/application~1json/schema/oneOf',
       `${settings}/labels`,
       `${settings}/extra`,
       `${settings}/anything`,
       `${settings}/either/anyOf`,
       `${settings}/odd/type`,
-      '#/paths/~1upload/post/requestBody',
+      '#/paths/~1upload/post/requestBody/content/multipart~1form-data/schema',
     ]);
-    expect(notes[6]?.message).toBe('request body media types (multipart/form-data) are not supported: the operation is left out');
+    expect(notes[3]?.message).toBe('anyOf with a member that is not an object (#/paths/~1settings/get/responses/200/content/application~1json/schema/properties/either/anyOf/0) cannot be a union: mapped to JSON');
+    expect(notes[5]?.message).toBe('a free-form object has no GraphQL equivalent: mapped to JSON');
   });
 
   it('reads OpenAPI 3.1 JSON with type arrays and anyOf-with-null', async () => {
@@ -162,12 +171,10 @@ describe('convertOpenApi: broken specs throw SpecInvalidError with every problem
     expect(problems).toEqual([{ file: 'broken/bad-json.json', at: '#', message: expect.stringMatching(/^invalid JSON: /) as unknown as string }]);
   });
 
-  it('a Swagger 2.0 or non-OpenAPI document', async () => {
-    expect(await problemsOf('broken/swagger2.yaml')).toEqual([
-      { file: 'broken/swagger2.yaml', at: '#', message: 'Swagger 2.0 documents are not supported: convert it to OpenAPI 3 first' },
-    ]);
+  it('a document that is neither OpenAPI 3 nor Swagger 2.0', async () => {
+    expect(await problemsOf('broken/swagger12.yaml')).toEqual([{ file: 'broken/swagger12.yaml', at: '#', message: 'unsupported Swagger version "1.2": expected "2.0"' }]);
     expect(await problemsOf('broken/not-openapi.yaml')).toEqual([
-      { file: 'broken/not-openapi.yaml', at: '#', message: 'not an OpenAPI 3 document: there is no `openapi` field' },
+      { file: 'broken/not-openapi.yaml', at: '#', message: 'not an OpenAPI document: there is no `openapi` or `swagger` field' },
     ]);
   });
 
@@ -200,6 +207,107 @@ describe('convertOpenApi: broken specs throw SpecInvalidError with every problem
   it('a path parameter that is not declared', async () => {
     expect(await problemsOf('broken/undeclared-path-param.yaml')).toEqual([
       { file: 'broken/undeclared-path-param.yaml', at: '#/paths/~1things~1{id}/get', message: 'path parameter {id} is not declared' },
+    ]);
+  });
+});
+
+describe('convertOpenApi: Swagger 2.0', () => {
+  it('converts a Swagger 2.0 document through swagger2openapi: body and formData parameters become request bodies', async () => {
+    const { printed, operations, notes } = await convert('swagger2.yaml');
+    expect(printed).toContain('type Order {\n  id: String!\n  placedAt: DateTime\n  state: OrderState\n  total: Float\n}');
+    expect(printed).toContain('enum OrderState {\n  new\n  IN_TRANSIT\n  done\n}');
+    expect(printed).toContain('placeOrder(input: OrderInput!): Order');
+    expect(printed).toContain('attachReceipt(id: String!, input: AttachReceiptInput): Boolean');
+    expect(operations.get('Mutation.attachReceipt')?.body).toMatchObject({ encoding: 'multipart', contentType: 'multipart/form-data', binaryFields: ['scan'] });
+    expect(operations.get('Query.getOrder')?.queryParameters).toMatchObject([{ name: 'fields', style: 'pipeDelimited', explode: false }]);
+    // Notes point into the Swagger document where a place maps one to one.
+    expect(notes).toContainEqual({
+      pointer: '#/definitions/Order/properties/state/enum',
+      message: 'enum values are exposed as valid GraphQL names and translated on the wire: "in-transit" → IN_TRANSIT',
+    });
+  });
+});
+
+describe('convertOpenApi: unions, defaults, deprecation, bodies', () => {
+  it('turns oneOf/anyOf of objects into unions with __resolveType resolvers', async () => {
+    const { printed, resolvers, operations } = await convert('shop.yaml');
+    expect(printed).toContain('union Item = Book | Film');
+    expect(printed).toContain('union SearchResponseItem = Shop | Person');
+    expect(printed).toContain('listItems: [Item!]');
+    const resolveType = (union: string, value: unknown): unknown => (resolvers?.[union] as { __resolveType(value: unknown): unknown }).__resolveType(value);
+    expect(resolveType('Item', { __typename: 'Film', minutes: 3 })).toBe('Film');
+    // A value that did not come through the transport (no __typename) is matched by its required fields.
+    expect(resolveType('Item', { kind: 'x', isbn: '1', pageCount: 3 })).toBe('Book');
+    expect(resolveType('SearchResponseItem', { name: 'a', email: 'b' })).toBe('Person');
+    const shape = operations.get('Query.listItems')?.response.shape;
+    expect(shape).toMatchObject({ kind: 'list', items: { kind: 'union', discriminator: { property: 'kind' } } });
+  });
+
+  it('writes argument defaults, descriptions and deprecation, and enum value descriptions into the SDL', async () => {
+    const { printed } = await convert('shop.yaml');
+    expect(printed).toContain('    """Only products with this availability"""\n    availability: Availability\n    limit: Int = 20\n    sort: [ListProductsSortItem!] = [PRICE_ASC]');
+    expect(printed).toContain('    """Use availability"""\n    legacyFilter: String @deprecated');
+    expect(printed).toContain('enum Availability {\n  """On the shelf"""\n  IN_STOCK\n  OUT_OF_STOCK\n\n  """Not released yet"""\n  preorder\n}');
+    expect(printed).toContain('  """Use id"""\n  oldName: String @deprecated');
+  });
+
+  it('maps each body media type to an argument, and a non-JSON response to base64 text', async () => {
+    const { printed, operations, notes } = await convert('shop.yaml');
+    expect(printed).toContain('  """Returns the response body (image/png) as base64."""\n  getProductImage(id: String!): String');
+    expect(printed).toContain('putProductImage(id: String!, input: String!): Boolean');
+    expect(printed).toContain('sendContactForm(input: SendContactFormInput!): Echo');
+    expect(printed).toContain('addNote(input: String): Echo');
+    expect(operations.get('Query.getProductImage')?.response.kind).toBe('binary');
+    expect(operations.get('Mutation.sendContactForm')?.body).toMatchObject({ encoding: 'form', contentType: 'application/x-www-form-urlencoded' });
+    expect(operations.get('Mutation.addNote')?.body).toMatchObject({ encoding: 'text', contentType: 'text/plain' });
+    expect(operations.get('Query.listProducts')?.cookieParameters.map((parameter) => parameter.name)).toEqual(['session', 'ab']);
+    expect(notes).toContainEqual({ pointer: '#/paths/~1uploads/post/requestBody/content/multipart~1form-data/schema/properties/file', message: 'file part "file" is given as base64 text in input' });
+  });
+});
+
+describe('convertOpenApi: prefix and exclude', () => {
+  it('prefixes every type and root field, but not the shared scalars', async () => {
+    const converted = await convertOpenApi({ name: 'shop', specFile: fixture('shop.yaml'), prefix: 'Inv', rename: { listProducts: 'products' } });
+    const printed = printSchema(buildSchema(converted.typeDefs));
+    expect(printed).toContain('invProducts(');
+    expect(printed).toContain('invListItems: [InvItem!]');
+    expect(printed).toContain('union InvItem = InvBook | InvFilm');
+    expect(printed).toContain('releasedAt: DateTime');
+    expect(Object.keys(converted.resolvers ?? {})).toEqual(['InvItem', 'InvSearchResponseItem']);
+    expect([...converted.operations.keys()]).toContain('Query.invProducts');
+  });
+
+  it('leaves out operations by operationId or field name, and every operation that reaches an excluded type', async () => {
+    const converted = await convertOpenApi({ name: 'shop', specFile: fixture('shop.yaml'), exclude: ['getProductImage', 'search', 'Book', 'Nope'] });
+    const printed = printSchema(buildSchema(converted.typeDefs));
+    expect([...converted.operations.keys()].filter((key) => key.startsWith('Query.'))).toEqual(['Query.listProducts', 'Query.getProduct', 'Query.internalStats']);
+    expect(printed).not.toMatch(/\b(Book|Film|Item|Shop|Person)\b/);
+    expect(converted.resolvers).toBeUndefined();
+    expect(converted.notes).toContainEqual({ pointer: '#/paths/~1items/get', message: 'left out: it reaches excluded type Book' });
+    expect(converted.notes).toContainEqual({ pointer: 'exclude[3]', message: '"Nope" matches no operation or type of this source' });
+  });
+});
+
+describe('convertOpenApi: union edge cases', () => {
+  it('keeps an object whose oneOf only constrains required properties, and unions that are recursive or nullable', async () => {
+    const { printed, notes, operations } = await convert('unions.yaml');
+    expect(printed).toContain('listContacts: [ListContactsResponseItem!]');
+    expect(printed).toContain('type ListContactsResponseItem {\n  email: String\n  phone: String\n}');
+    expect(printed).toContain('getPet: GetPetResponse');
+    expect(printed).toContain('union GetPetResponse = Cat | Dog');
+    expect(printed).toContain('union Node = Leaf | Branch');
+    expect(printed).toContain('type Branch {\n  children: [Node!]\n}');
+    const shape = operations.get('Query.getPet')?.response.shape;
+    expect(shape?.kind === 'union' && [...(shape.discriminator?.mapping.entries() ?? [])].map(([value, member]) => [value, member.typeName])).toEqual([
+      ['kitty', 'Cat'],
+      ['Dog', 'Dog'],
+    ]);
+    expect(notes).toEqual([
+      { pointer: '#/paths/~1contacts/get/responses/200/content/application~1json/schema/items/oneOf', message: 'oneOf only constrains which properties are required: not enforced' },
+      {
+        pointer: '#/paths/~1pets/get/responses/200/content/application~1json/schema/discriminator/mapping/wolf',
+        message: 'discriminator value "wolf" names no member of the union: ignored',
+      },
     ]);
   });
 });

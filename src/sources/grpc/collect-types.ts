@@ -65,7 +65,12 @@ export function collectReachableTypes(methods: readonly Method[]): ReachableType
 
   for (const method of methods) {
     if (method.resolvedResponseType) visitMessage(method.resolvedResponseType, outputs);
-    if (method.resolvedRequestType) visitFields(method.resolvedRequestType, inputs);
+    // A client stream's messages arrive as a list argument of the request's input type; otherwise the
+    // request is flattened into arguments and only its fields' types are needed.
+    if (method.resolvedRequestType) {
+      if (method.requestStream) visitMessage(method.resolvedRequestType, inputs);
+      else visitFields(method.resolvedRequestType, inputs);
+    }
   }
   return { outputs, inputs, enums, notes: [...notes.values()] };
 }

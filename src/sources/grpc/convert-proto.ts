@@ -5,7 +5,8 @@ import type { ConversionNote, ConvertedSource, OperationSpec } from '../types.js
 import { collectReachableTypes } from './collect-types.js';
 import { loadProto } from './load-proto.js';
 import { printTypeDefs } from './print-type-defs.js';
-import { planRootFields } from './root-fields.js';
+import { loadReflectedServices, type ReflectionOptions } from './reflection-client.js';
+import { planRootFields, type CallType } from './root-fields.js';
 import { assignTypeNames } from './type-names.js';
 
 export interface GrpcSourceOptions {
@@ -23,14 +24,18 @@ export interface GrpcSourceOptions {
   rename?: Readonly<Record<string, string>>;
   /**
    * Root type per method, keyed like `rename`, overriding the convention (Get/List/Search/Find/Lookup/Count and
-   * BatchGet..., or `idempotency_level = NO_SIDE_EFFECTS` → Query; everything else → Mutation). Default: none.
+   * BatchGet..., or `idempotency_level = NO_SIDE_EFFECTS` → Query; client streaming and everything else →
+   * Mutation). Server-streaming methods are always Subscription fields. Default: none.
    */
   rootTypes?: Readonly<Record<string, 'Query' | 'Mutation'>>;
 }
 
-/** A unary method exposed as a root field, with what the transport needs to call it. */
+export type { CallType } from './root-fields.js';
+
+/** A method exposed as a root field, with what the transport needs to call it. */
 export interface GrpcOperation extends OperationSpec {
-  readonly rootType: 'Query' | 'Mutation';
+  /** Server-streaming methods are Subscription fields; unary and client-streaming ones Query or Mutation. */
+  readonly callType: CallType;
   /** Fully qualified service name: `orders.v1.OrderService`. */
   readonly service: string;
   /** Method name as declared: `GetOrder`. */
@@ -42,22 +47,42 @@ export interface GrpcOperation extends OperationSpec {
   readonly responseType: Type;
 }
 
-const STREAMING_KIND = { server: 'server streaming', client: 'client streaming', bidi: 'bidirectional streaming' } as const;
-
 /**
- * Turns a .proto file into GraphQL SDL plus one operation per unary method. Pure: reads the files, no network.
+ * Turns a .proto file into GraphQL SDL plus one operation per exposed method. Pure: reads the files, no network.
  * Throws `SpecInvalidError` listing every problem (unreadable file, syntax error, missing import, unknown
  * type, clashing or invalid names).
  */
 export async function convertProto(options: GrpcSourceOptions): Promise<ConvertedSource<GrpcOperation>> {
   const root = loadProto(options.protoFile, options.includeDirs ?? []);
+  return convertServices(servicesDeclaredIn(root, root.files[0] ?? options.protoFile), options, options.protoFile);
+}
+
+/**
+ * Like `convertProto`, with the services a running server lists through its reflection service instead of a
+ * .proto file. The one load step of a gRPC source that does network I/O.
+ */
+export async function convertReflectedServices(options: GrpcConversionOptions & ReflectionOptions): Promise<ConvertedSource<GrpcOperation>> {
+  const { services } = await loadReflectedServices(options);
+  return convertServices(services, options, `reflection at ${options.endpoint}`);
+}
+
+/** Options shared by every way of getting at a service's definition. */
+export type GrpcConversionOptions = Pick<GrpcSourceOptions, 'name' | 'rename' | 'rootTypes'>;
+
+/**
+ * The SDL and operations of `services`, which must be resolved (their root holds every type they reach).
+ * `spec` names where they came from in problems: the .proto file, or the reflection endpoint.
+ */
+export function convertServices(services: readonly Service[], options: GrpcConversionOptions, spec: string): ConvertedSource<GrpcOperation> {
   const notes: ConversionNote[] = [];
-  const unary: Method[] = [];
-  for (const service of servicesDeclaredIn(root, root.files[0] ?? options.protoFile)) {
+  const exposed: Method[] = [];
+  for (const service of services) {
     for (const method of service.methodsArray) {
-      const streaming = streamingKind(method);
-      if (streaming === undefined) unary.push(method);
-      else notes.push({ pointer: `${service.fullName.slice(1)}/${method.name}`, message: `${STREAMING_KIND[streaming]}: not exposed yet` });
+      if (method.requestStream && method.responseStream) {
+        notes.push({ pointer: `${service.fullName.slice(1)}/${method.name}`, message: BIDI_NOTE });
+      } else {
+        exposed.push(method);
+      }
     }
   }
 
@@ -65,11 +90,14 @@ export async function convertProto(options: GrpcSourceOptions): Promise<Converte
   const usedKeys = new Set<string>();
   const rename = options.rename ?? {};
   const rootTypes = options.rootTypes ?? {};
-  const plans = planRootFields(unary, { rename, rootTypes, usedKeys, problems, protoFile: options.protoFile });
-  const reachable = collectReachableTypes(unary);
-  const names = assignTypeNames({ ...reachable, rename, usedKeys, problems, protoFile: options.protoFile });
-  if (problems.length > 0) throw new SpecInvalidError(`Cannot convert ${options.protoFile} to GraphQL`, problems);
+  const plans = planRootFields(exposed, { rename, rootTypes, usedKeys, problems, protoFile: spec });
+  const reachable = collectReachableTypes(exposed);
+  const names = assignTypeNames({ ...reachable, rename, usedKeys, problems, protoFile: spec });
+  if (problems.length > 0) throw new SpecInvalidError(`Cannot convert ${spec} to GraphQL`, problems);
 
+  for (const plan of plans) {
+    if (plan.callType !== 'unary') notes.push({ pointer: plan.operationId, message: `${STREAMING_NOTE[plan.callType]} ${plan.rootType}.${plan.fieldName}` });
+  }
   notes.push(...reachable.notes);
   for (const [option, table] of [['rename', rename], ['rootTypes', rootTypes]] as const) {
     for (const key of Object.keys(table)) {
@@ -85,7 +113,9 @@ export async function convertProto(options: GrpcSourceOptions): Promise<Converte
       rootType: plan.rootType,
       fieldName: plan.fieldName,
       operationId: plan.operationId,
-      readOnly: plan.rootType === 'Query',
+      // A subscription only reads; it is never cached or retried either way.
+      readOnly: plan.rootType !== 'Mutation',
+      callType: plan.callType,
       service: service.fullName.slice(1),
       method: method.name,
       path: `/${plan.operationId}`,
@@ -96,12 +126,13 @@ export async function convertProto(options: GrpcSourceOptions): Promise<Converte
   return { name: options.name, kind: 'grpc', typeDefs: printTypeDefs(plans, names), operations, notes };
 }
 
-function streamingKind(method: Method): keyof typeof STREAMING_KIND | undefined {
-  if (method.requestStream && method.responseStream) return 'bidi';
-  if (method.responseStream) return 'server';
-  if (method.requestStream) return 'client';
-  return undefined;
-}
+const BIDI_NOTE = 'bidirectional streaming: not exposed (no GraphQL operation both sends and receives a stream)';
+
+/** Streaming methods that are exposed are noted too, so `check` says how each one was mapped. */
+const STREAMING_NOTE: Readonly<Record<Exclude<CallType, 'unary'>, string>> = {
+  'server-stream': 'server streaming: exposed as',
+  'client-stream': 'client streaming: the messages are sent from the list argument `messages` of',
+};
 
 /** Imported files contribute types only; their services belong to other sources. */
 function servicesDeclaredIn(root: Root, file: string): Service[] {

@@ -1,13 +1,17 @@
-import { Client, credentials, Metadata, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import type { ConvertedSource, OperationSpec, Transport, TransportCall } from '../types.js';
 import { TransportError } from '../types.js';
 import type { GrpcOperation } from './convert-proto.js';
 import { isServiceError, transportErrorFromStatus } from './grpc-status-error.js';
-import { decodeReply, encodeRequest } from './proto-values.js';
+import { channelCredentials, type GrpcTls } from './channel-credentials.js';
+import { decodeReply, encodeMessage, encodeRequest } from './proto-values.js';
+import { iterateServerStream } from './server-stream-iterator.js';
 
 export interface GrpcTransportOptions {
   /** Metadata sent with every call; wins over a forwarded header of the same name. Default: none. */
   metadata?: Readonly<Record<string, string>>;
+  /** TLS for every endpoint (see `readTlsFiles`); plaintext when absent. Default: plaintext. */
+  tls?: GrpcTls;
 }
 
 /**
@@ -28,21 +32,23 @@ const CHANNEL_OPTIONS: ChannelOptions = {
 const UNFORWARDABLE_HEADER = /^(?::|grpc-)|^(?:connection|keep-alive|transfer-encoding|upgrade|te|host|content-type|content-length|user-agent)$/;
 
 /**
- * Calls the unary methods of a converted .proto source over plaintext HTTP/2 (grpc-js), one channel per
- * endpoint (`host:port`), opened on first use and closed on dispose. Deadlines are not set here: the
- * pipeline owns timeouts and aborts the signal, which cancels the call.
+ * Calls the methods of a converted gRPC source over HTTP/2 (grpc-js), plaintext or TLS, one channel per
+ * endpoint (`host:port`), opened on first use and closed on dispose: unary and client-streaming methods through
+ * `call`, server-streaming ones through `subscribe`. Deadlines are not set here: the pipeline owns timeouts and
+ * aborts the signal, which cancels the call.
  */
 export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, options: GrpcTransportOptions = {}): Transport {
   const staticMetadata = Object.entries(options.metadata ?? {});
   // Validates the static metadata now rather than on every call.
   applyMetadata(new Metadata(), staticMetadata);
   const clients = new Map<string, Client>();
+  const channelCredentialsOfSource: ChannelCredentials = channelCredentials(options.tls);
   let disposed = false;
 
   function clientFor(endpoint: string): Client {
     let client = clients.get(endpoint);
     if (client === undefined) {
-      client = new Client(endpoint, credentials.createInsecure(), CHANNEL_OPTIONS);
+      client = new Client(endpoint, channelCredentialsOfSource, CHANNEL_OPTIONS);
       clients.set(endpoint, client);
     }
     return client;
@@ -59,15 +65,34 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
       const grpcOperation = operationOf(operation);
       if (disposed) throw new TransportError('unavailable', `${grpcOperation.operationId}: the gRPC transport is closed`);
       if (call.signal.aborted) throw abortReason(call.signal, grpcOperation);
-      let request: Buffer;
-      try {
-        request = encodeRequest(grpcOperation.requestType, args);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new TransportError('rejected', `${grpcOperation.operationId}: invalid request: ${reason}`, {}, { cause: error });
-      }
       const metadata = applyMetadata(applyMetadata(new Metadata(), forwardableHeaders(call)), staticMetadata);
+      if (grpcOperation.callType === 'client-stream') {
+        const messages = encodeOrReject(grpcOperation, () => encodeClientStream(grpcOperation, args));
+        return clientStreamCall(clientFor(endpoint), grpcOperation, messages, metadata, call.signal);
+      }
+      if (grpcOperation.callType !== 'unary') throw new TypeError(`${grpcOperation.operationId} streams its replies: use subscribe`);
+      const request = encodeOrReject(grpcOperation, () => encodeRequest(grpcOperation.requestType, args));
       return unaryCall(clientFor(endpoint), grpcOperation, request, metadata, call.signal);
+    },
+    subscribe: function subscribeGrpc(endpoint, operation, args, call) {
+      const grpcOperation = operationOf(operation);
+      if (grpcOperation.callType !== 'server-stream') throw new TypeError(`${grpcOperation.operationId} is not a server-streaming method`);
+      if (disposed) throw new TransportError('unavailable', `${grpcOperation.operationId}: the gRPC transport is closed`);
+      const request = encodeOrReject(grpcOperation, () => encodeRequest(grpcOperation.requestType, args));
+      const metadata = applyMetadata(applyMetadata(new Metadata(), forwardableHeaders(call)), staticMetadata);
+      const stream = clientFor(endpoint).makeServerStreamRequest(
+        grpcOperation.path,
+        passEncoded,
+        (reply: Buffer) => decodeReply(grpcOperation.responseType, reply),
+        request,
+        metadata,
+        {},
+      );
+      return iterateServerStream(stream, {
+        signal: call.signal,
+        onAbort: (reason) => streamAbortReason(reason, grpcOperation),
+        mapError: (error) => (isServiceError(error) ? transportErrorFromStatus(error, grpcOperation.operationId) : error),
+      });
     },
     [Symbol.asyncDispose]: async function disposeGrpcTransport() {
       disposed = true;
@@ -96,6 +121,61 @@ function unaryCall(client: Client, operation: GrpcOperation, request: Buffer, me
     );
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function clientStreamCall(client: Client, operation: GrpcOperation, messages: readonly Buffer[], metadata: Metadata, signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => pending.cancel();
+    const pending = client.makeClientStreamRequest(
+      operation.path,
+      passEncoded,
+      (reply: Buffer) => decodeReply(operation.responseType, reply),
+      metadata,
+      {},
+      function onClientStreamReply(error: ServiceError | null, reply?: unknown) {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) reject(abortReason(signal, operation));
+        else if (error) reject(isServiceError(error) ? transportErrorFromStatus(error, operation.operationId) : error);
+        else resolve(reply);
+      },
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+    // grpc-js queues writes until the stream opens and applies HTTP/2 flow control itself.
+    for (const message of messages) pending.write(message);
+    pending.end();
+  });
+}
+
+/** A client stream's `messages` argument, each encoded up front so that a bad one rejects before anything is sent. */
+function encodeClientStream(operation: GrpcOperation, args: Readonly<Record<string, unknown>>): Buffer[] {
+  const messages = args['messages'];
+  if (!Array.isArray(messages)) throw new TypeError('messages: expected a list');
+  return messages.map((message: unknown, index) => {
+    try {
+      return encodeMessage(operation.requestType, message);
+    } catch (error) {
+      throw new TypeError(`messages[${index}]: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+}
+
+function encodeOrReject<T>(operation: GrpcOperation, encode: () => T): T {
+  try {
+    return encode();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TransportError('rejected', `${operation.operationId}: invalid request: ${reason}`, {}, { cause: error });
+  }
+}
+
+/**
+ * A stream aborted for a deadline fails with `timeout`; any other abort means the subscriber went away, and
+ * the stream just ends: nobody is left to read an error, and the gateway would log it as unexpected.
+ */
+function streamAbortReason(reason: unknown, operation: GrpcOperation): unknown {
+  if (reason instanceof TransportError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new TransportError('timeout', `${operation.operationId}: timed out`, {}, { cause: reason });
+  return undefined;
 }
 
 /** The request was encoded before the call so that a bad argument is `rejected` rather than an INTERNAL status. */

@@ -1,2 +1,4 @@
-export { convertProto, type GrpcOperation, type GrpcSourceOptions } from './convert-proto.js';
+export { channelCredentials, readTlsFiles, type GrpcTls, type GrpcTlsFiles } from './channel-credentials.js';
+export { convertProto, convertReflectedServices, type CallType, type GrpcOperation, type GrpcSourceOptions } from './convert-proto.js';
 export { createGrpcTransport, type GrpcTransportOptions } from './create-grpc-transport.js';
+export { loadReflectedServices, type ReflectedServices, type ReflectionOptions } from './reflection-client.js';

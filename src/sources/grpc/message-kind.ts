@@ -37,13 +37,19 @@ export function scalarOfProtoType(protoType: string): ScalarName | undefined {
  * - `message`: an object (output) or input object type;
  * - `empty`: no fields (google.protobuf.Empty and the like) → Boolean, `true` when present; GraphQL has no empty types;
  * - `timestamp`: google.protobuf.Timestamp → an RFC 3339 string;
+ * - `duration`: google.protobuf.Duration → a string of seconds as protobuf's JSON mapping prints it (`"1.5s"`);
+ * - `field-mask`: google.protobuf.FieldMask → its paths, camelCased and joined by commas (`"customerId,status"`);
+ * - `any`: google.protobuf.Any → JSON: the packed message's fields plus `"@type"` (protobuf's JSON mapping);
  * - `wrapper`: google.protobuf.StringValue and friends → their nullable scalar;
  * - `struct`, `value`, `list-value`: google.protobuf.Struct/Value/ListValue → JSON.
  */
-export type MessageKind = 'message' | 'empty' | 'timestamp' | 'wrapper' | 'struct' | 'value' | 'list-value';
+export type MessageKind = 'message' | 'empty' | 'timestamp' | 'duration' | 'field-mask' | 'any' | 'wrapper' | 'struct' | 'value' | 'list-value';
 
 const KIND_BY_FULL_NAME: Readonly<Record<string, MessageKind>> = {
   '.google.protobuf.Timestamp': 'timestamp',
+  '.google.protobuf.Duration': 'duration',
+  '.google.protobuf.FieldMask': 'field-mask',
+  '.google.protobuf.Any': 'any',
   '.google.protobuf.Struct': 'struct',
   '.google.protobuf.Value': 'value',
   '.google.protobuf.ListValue': 'list-value',
@@ -68,9 +74,12 @@ export function scalarOfMessage(type: Type, kind: Exclude<MessageKind, 'message'
     case 'empty':
       return 'Boolean';
     case 'timestamp':
+    case 'duration':
+    case 'field-mask':
       return 'String';
     case 'wrapper':
       return scalarOfProtoType(type.fieldsArray[0]?.type ?? 'string') ?? 'String';
+    case 'any':
     case 'struct':
     case 'value':
     case 'list-value':

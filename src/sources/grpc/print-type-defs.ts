@@ -27,6 +27,7 @@ import type { RootFieldPlan } from './root-fields.js';
 import type { TypeNames } from './type-names.js';
 
 const DEPRECATED_IN_PROTO = 'Deprecated in the .proto file.';
+const CLIENT_STREAM_ARGUMENT = 'The messages of the client stream, sent in this order; the reply comes once all are sent.';
 
 /**
  * Builds the source's types with graphql-js and prints them, so names are validated and descriptions escaped
@@ -34,15 +35,16 @@ const DEPRECATED_IN_PROTO = 'Deprecated in the .proto file.';
  */
 export function printTypeDefs(plans: readonly RootFieldPlan[], names: TypeNames): string {
   const graphqlTypes = createGraphqlTypes(names);
-  const rootType = (name: 'Query' | 'Mutation'): GraphQLObjectType | undefined => {
+  const rootType = (name: RootFieldPlan['rootType']): GraphQLObjectType | undefined => {
     const fields = plans.filter((plan) => plan.rootType === name);
     if (fields.length === 0) return undefined;
     return new GraphQLObjectType({ name, fields: () => Object.fromEntries(fields.map((plan) => [plan.fieldName, graphqlTypes.rootField(plan)])) });
   };
   const query = rootType('Query');
   const mutation = rootType('Mutation');
-  if (query === undefined && mutation === undefined) return '';
-  return printSchema(new GraphQLSchema({ ...(query ? { query } : {}), ...(mutation ? { mutation } : {}) }));
+  const subscription = rootType('Subscription');
+  if (query === undefined && mutation === undefined && subscription === undefined) return '';
+  return printSchema(new GraphQLSchema({ ...(query ? { query } : {}), ...(mutation ? { mutation } : {}), ...(subscription ? { subscription } : {}) }));
 }
 
 function createGraphqlTypes(names: TypeNames) {
@@ -148,8 +150,13 @@ function createGraphqlTypes(names: TypeNames) {
     return kind === 'message' ? objectType(type) : scalar(scalarOfMessage(type, kind));
   };
 
-  /** The request message's fields become the field's arguments. */
-  const argumentsOf = (request: Type): GraphQLFieldConfigArgumentMap => {
+  /** The request message's fields become the field's arguments; a client stream takes its messages as one list. */
+  const argumentsOf = (request: Type, plan: RootFieldPlan): GraphQLFieldConfigArgumentMap => {
+    if (plan.callType === 'client-stream') {
+      const kind = messageKindOf(request);
+      const item = kind === 'message' ? inputType(request) : scalar(scalarOfMessage(request, kind));
+      return { messages: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(item))), description: CLIENT_STREAM_ARGUMENT } };
+    }
     const args: GraphQLFieldConfigArgumentMap = {};
     for (const field of request.fieldsArray) args[field.name] = { type: inputFieldType(field), description: field.comment };
     return args;
@@ -161,7 +168,7 @@ function createGraphqlTypes(names: TypeNames) {
       if (!method.resolvedRequestType || !method.resolvedResponseType) throw new Error(`${plan.operationId} is not resolved`);
       return {
         type: outputOfMessage(method.resolvedResponseType),
-        args: argumentsOf(method.resolvedRequestType),
+        args: argumentsOf(method.resolvedRequestType, plan),
         description: method.comment,
         ...(method.options?.['deprecated'] === true ? { deprecationReason: DEPRECATED_IN_PROTO } : {}),
       };

@@ -1,6 +1,7 @@
 import protobuf from 'protobufjs';
 import type { Field, IConversionOptions, Type } from 'protobufjs';
 import { messageKindOf } from './message-kind.js';
+import { durationToString, fieldMaskToString, stringToDuration, stringToFieldMask } from './duration-field-mask.js';
 import { isoToTimestamp, timestampToIso } from './timestamp.js';
 
 type ProtoObject = Record<string, unknown>;
@@ -17,6 +18,16 @@ const TO_OBJECT_OPTIONS: IConversionOptions = { longs: String, enums: String, by
  */
 export function encodeRequest(type: Type, args: Readonly<ProtoObject>): Buffer {
   const bytes = type.encode(type.fromObject(fromGraphqlFields(type, args))).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Encodes one GraphQL input value (an input object, or the scalar a well-known message stands for) as `type`:
+ * one message of a client stream. Throws a TypeError naming the value when it cannot be encoded.
+ */
+export function encodeMessage(type: Type, value: unknown): Buffer {
+  const object = fromGraphqlValue(type, value) ?? {};
+  const bytes = type.encode(type.fromObject(object as ProtoObject)).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -45,6 +56,12 @@ function toGraphqlValue(type: Type, message: ProtoObject): unknown {
       return true;
     case 'timestamp':
       return timestampToIso(message);
+    case 'duration':
+      return durationToString(message);
+    case 'field-mask':
+      return fieldMaskToString(message);
+    case 'any':
+      return anyToJson(type, message);
     case 'wrapper':
       return message['value'] ?? null;
     case 'struct':
@@ -69,6 +86,14 @@ function fromGraphqlValue(type: Type, value: unknown): unknown {
     case 'timestamp':
       if (typeof value !== 'string') throw new TypeError(`${type.fullName.slice(1)}: expected an RFC 3339 string`);
       return isoToTimestamp(value);
+    case 'duration':
+      if (typeof value !== 'string') throw new TypeError(`${type.fullName.slice(1)}: expected a string like "1.5s"`);
+      return stringToDuration(value);
+    case 'field-mask':
+      if (typeof value !== 'string') throw new TypeError(`${type.fullName.slice(1)}: expected comma-separated field paths`);
+      return stringToFieldMask(value);
+    case 'any':
+      return jsonToAny(type, value);
     case 'wrapper':
       return { value };
     case 'struct':
@@ -163,4 +188,43 @@ function jsonToValue(json: unknown): ProtoObject {
     default:
       throw new TypeError(`google.protobuf.Value: ${typeof json} is not JSON`);
   }
+}
+
+// google.protobuf.Any ⇄ JSON as in protobuf's JSON mapping: the packed message's fields beside "@type", or
+// `{ "@type", "value" }` when the packed message is itself a well-known type with a scalar JSON form.
+
+const TYPE_URL_PREFIX = 'type.googleapis.com/';
+
+/** The message type an Any's URL names, looked up in the root that declared `anyType`; undefined when unknown. */
+function packedTypeOf(anyType: Type, typeUrl: string): Type | undefined {
+  const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
+  const found = name === '' ? null : anyType.root.lookup(name);
+  return found instanceof protobuf.Type ? found : undefined;
+}
+
+/** protobufjs' bundled any.proto keeps `type_url`; a parsed or reflected one is camelCased to `typeUrl`. */
+function typeUrlFieldOf(anyType: Type): string {
+  return anyType.fields['typeUrl'] !== undefined ? 'typeUrl' : 'type_url';
+}
+
+function anyToJson(anyType: Type, any: ProtoObject): unknown {
+  const typeUrl = String(any[typeUrlFieldOf(anyType)] ?? '');
+  if (typeUrl === '') return null;
+  const packed = packedTypeOf(anyType, typeUrl);
+  const bytes = any['value'];
+  // Bytes arrive base64-encoded (`bytes: String`); a type this source does not know is passed on undecoded.
+  if (packed === undefined) return { '@type': typeUrl, value: typeof bytes === 'string' ? bytes : '' };
+  const decoded = decodeReply(packed, typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : new Uint8Array());
+  if (messageKindOf(packed) !== 'message') return { '@type': typeUrl, value: decoded };
+  return { '@type': typeUrl, ...(decoded as ProtoObject) };
+}
+
+function jsonToAny(anyType: Type, json: unknown): ProtoObject {
+  const { '@type': typeUrl, ...fields } = asObject(json, 'google.protobuf.Any');
+  if (typeof typeUrl !== 'string' || typeUrl === '') throw new TypeError('google.protobuf.Any: expected an "@type" naming the packed message');
+  const packed = packedTypeOf(anyType, typeUrl);
+  if (packed === undefined) throw new TypeError(`google.protobuf.Any: unknown message type ${typeUrl}`);
+  const value = messageKindOf(packed) === 'message' ? fields : fields['value'];
+  const url = typeUrl.includes('/') ? typeUrl : `${TYPE_URL_PREFIX}${typeUrl}`;
+  return { [typeUrlFieldOf(anyType)]: url, value: encodeMessage(packed, value) };
 }

@@ -2,11 +2,21 @@ import type { Method, Service } from 'protobufjs';
 import type { Problem } from '../../errors.js';
 import { isGraphqlName } from './type-names.js';
 
-/** One unary method and the root field it becomes. */
+/**
+ * How a method is called, as far as GraphQL can expose it:
+ * - `unary`: one request (the field's arguments), one reply;
+ * - `server-stream`: one request, a stream of replies: a Subscription field;
+ * - `client-stream`: a list of requests (the `messages` argument) sent in order, one reply.
+ * Bidirectional streams have no GraphQL counterpart and are not planned.
+ */
+export type CallType = 'unary' | 'server-stream' | 'client-stream';
+
+/** One exposed method and the root field it becomes. */
 export interface RootFieldPlan {
   readonly service: Service;
   readonly method: Method;
-  readonly rootType: 'Query' | 'Mutation';
+  readonly callType: CallType;
+  readonly rootType: 'Query' | 'Mutation' | 'Subscription';
   readonly fieldName: string;
   /** `package.Service/Method`. */
   readonly operationId: string;
@@ -27,16 +37,19 @@ export interface RootFieldOptions {
  */
 const READ_VERB = /^(?:Batch)?(?:Get|List|Search|Find|Lookup|Count)(?![a-z])/;
 
+/** Methods that are not bidirectional streams; the caller notes those. */
 export function planRootFields(methods: readonly Method[], options: RootFieldOptions): RootFieldPlan[] {
   const defaultNames = disambiguate(methods);
   const plans = methods.map((method, index): RootFieldPlan => {
     const service = serviceOf(method);
     const defaultName = defaultNames[index] ?? lowerCamel(method.name);
     const keys = [`${service.name}/${method.name}`, `${service.fullName.slice(1)}/${method.name}`, defaultName];
+    const callType: CallType = method.responseStream ? 'server-stream' : method.requestStream ? 'client-stream' : 'unary';
     return {
       service,
       method,
-      rootType: lookup(options.rootTypes, keys, options.usedKeys) ?? conventionalRootType(method),
+      callType,
+      rootType: rootTypeOf(method, callType, keys, options),
       fieldName: renamedField(defaultName, keys, options),
       operationId: `${service.fullName.slice(1)}/${method.name}`,
     };
@@ -45,8 +58,26 @@ export function planRootFields(methods: readonly Method[], options: RootFieldOpt
   return plans;
 }
 
+function rootTypeOf(method: Method, callType: CallType, keys: readonly string[], options: RootFieldOptions): RootFieldPlan['rootType'] {
+  if (callType === 'server-stream') {
+    // A stream of replies only fits a Subscription; an override would silently change what the field means.
+    const key = keys.find((candidate) => candidate in options.rootTypes);
+    if (key !== undefined) {
+      options.usedKeys.add(key);
+      options.problems.push({ file: options.protoFile, at: `rootTypes.${key}`, message: 'a server-streaming method is always a Subscription field' });
+    }
+    return 'Subscription';
+  }
+  const override = lookup(options.rootTypes, keys, options.usedKeys);
+  if (override !== undefined) return override;
+  // Sending a stream of messages is an upload or a batch write unless the config says otherwise.
+  return callType === 'client-stream' ? 'Mutation' : conventionalRootType(method);
+}
+
+/** 1 is NO_SIDE_EFFECTS as an enum number: options read from a descriptor (reflection) are not named. */
 function conventionalRootType(method: Method): 'Query' | 'Mutation' {
-  const declaredReadOnly = method.options?.['idempotency_level'] === 'NO_SIDE_EFFECTS';
+  const level = method.options?.['idempotency_level'];
+  const declaredReadOnly = level === 'NO_SIDE_EFFECTS' || level === 1;
   return declaredReadOnly || READ_VERB.test(method.name) ? 'Query' : 'Mutation';
 }
 

@@ -1,26 +1,52 @@
 import { SpecInvalidError, type Problem } from '../../errors.js';
-import type { ConvertedSource, RootTypeName } from '../types.js';
-import { childNode, isRecord, loadSpec, nodeLabel, type SpecNode } from './load-document.js';
-import { camelCase, claimUniqueName, defaultOperationName, graphqlFieldName, pascalCase } from './naming.js';
-import type { OpenApiOperation, OpenApiParameter, OpenApiResponse, ParameterStyle, PathPiece } from './operation.js';
-import { describe, SchemaMapper, type MappedType } from './schema-to-sdl.js';
+import type { ConvertedSource } from '../types.js';
+import { assembleTypeDefs, type RootFieldDraft } from './assemble-type-defs.js';
+import { childNode, docPointer, isRecord, loadSpec, nodeLabel, type SpecNode } from './load-document.js';
+import { camelCase, claimUniqueName, defaultOperationName, graphqlFieldName, pascalCase, prefixedFieldName } from './naming.js';
+import type { BodyEncoding, OpenApiOperation, OpenApiParameter, OpenApiResponse, ParameterStyle, PathPiece } from './operation.js';
+import { describe, SchemaMapper, unionResolvers, type MappedType } from './schema-to-sdl.js';
 import { pruneShapes, type Shape } from './shape.js';
 
 export interface OpenApiSourceOptions {
   /** Source name from the config. */
   readonly name: string;
-  /** Absolute path of the OpenAPI 3.0/3.1 document, YAML or JSON. */
+  /**
+   * The OpenAPI 3.0/3.1 or Swagger 2.0 document, YAML or JSON: an absolute path, or an http(s) URL fetched once
+   * at load time (relative `$ref`s in it are fetched beside it).
+   */
   readonly specFile: string;
   /**
    * Default field name, operationId or default type name → new name. Default: none. Type renames apply to one
    * type each: renaming `Pet` leaves its input type `PetInput` as it is.
    */
   readonly rename?: Readonly<Record<string, string>>;
+  /**
+   * Put before every type name (`Inv` → `InvProduct`) and root field name (`invProducts`) of this source, after
+   * `rename`; resolves collisions between sources. The shared `JSON` and `DateTime` scalars keep their names.
+   * Default: none.
+   */
+  readonly prefix?: string;
+  /**
+   * Operations and types to leave out: an operationId, a default or final field name, or a type name (final,
+   * or without the prefix). Leaving out a type leaves out every operation that reaches it. Default: none.
+   */
+  readonly exclude?: readonly string[];
+  /** Milliseconds a spec given as a URL may take to download. Default 10000. */
+  readonly fetchTimeoutMs?: number;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/** Request body media types in order of preference, with how each is sent. */
+const BODY_MEDIA: readonly (readonly [BodyEncoding, (mediaType: string) => boolean])[] = [
+  ['json', (mediaType) => JSON_MEDIA_TYPE.test(mediaType)],
+  ['form', (mediaType) => /^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(mediaType)],
+  ['multipart', (mediaType) => /^multipart\/form-data\s*(?:;|$)/i.test(mediaType)],
+  ['text', (mediaType) => /^text\//i.test(mediaType)],
+  ['binary', (mediaType) => !/^multipart\//i.test(mediaType)],
+];
 
 /** The first media type of a `content` map that matches, with its node. */
 function pickMedia(content: SpecNode, accept: (mediaType: string) => boolean): { readonly mediaType: string; readonly node: SpecNode } | undefined {
@@ -29,28 +55,41 @@ function pickMedia(content: SpecNode, accept: (mediaType: string) => boolean): {
   return mediaType === undefined ? undefined : { mediaType, node: childNode(content, mediaType) };
 }
 
+function isBinarySchema(value: unknown): boolean {
+  return isRecord(value) && (value['format'] === 'binary' || value['format'] === 'base64' || typeof value['contentMediaType'] === 'string');
+}
+
 interface ParameterDraft {
   readonly parameter: Omit<OpenApiParameter, 'shape'>;
   readonly shape: Shape | undefined;
 }
 
-interface OperationDraft {
+interface BodyDraft {
+  readonly argName: string;
+  readonly contentType: string;
+  readonly encoding: BodyEncoding;
+  readonly shape: Shape | undefined;
+  readonly binaryFields: readonly string[];
+}
+
+interface OperationDraft extends RootFieldDraft {
   readonly rootType: 'Query' | 'Mutation';
-  readonly fieldName: string;
   readonly operationId: string;
   readonly method: string;
   readonly path: string;
-  readonly sdl: string;
   readonly parameters: readonly ParameterDraft[];
-  readonly body: { readonly argName: string; readonly contentType: string; readonly shape: Shape | undefined } | undefined;
+  readonly body: BodyDraft | undefined;
   readonly response: { readonly kind: OpenApiResponse['kind']; readonly shape: Shape | undefined };
 }
 
-const DEFAULT_STYLE: Record<OpenApiParameter['in'], ParameterStyle> = { path: 'simple', query: 'form', header: 'simple' };
-const ALLOWED_STYLES: Record<OpenApiParameter['in'], readonly ParameterStyle[]> = {
+type Location = OpenApiParameter['in'];
+
+const DEFAULT_STYLE: Record<Location, ParameterStyle> = { path: 'simple', query: 'form', header: 'simple', cookie: 'form' };
+const ALLOWED_STYLES: Record<Location, readonly ParameterStyle[]> = {
   path: ['simple'],
   query: ['form', 'spaceDelimited', 'pipeDelimited', 'deepObject'],
   header: ['simple'],
+  cookie: ['form'],
 };
 
 /** Converts one OpenAPI operation; `problems` collects what makes the spec unusable, the mapper's notes what was simplified. */
@@ -62,10 +101,11 @@ class OperationConverter {
     private readonly mapper: SchemaMapper,
     private readonly deref: (node: SpecNode) => SpecNode,
     private readonly rename: Readonly<Record<string, string>>,
+    private readonly prefix: string,
   ) {}
 
-  private problem(at: SpecNode, message: string): void {
-    this.problems.push({ file: at.doc.file, at: at.pointer, message });
+  problem(at: SpecNode, message: string): void {
+    this.problems.push({ file: at.doc.file, at: docPointer(at), message });
   }
 
   convert(pathItem: SpecNode, path: string, method: (typeof METHODS)[number]): OperationDraft | undefined {
@@ -74,7 +114,7 @@ class OperationConverter {
     const specOperationId = typeof spec['operationId'] === 'string' ? spec['operationId'] : undefined;
     const defaultName = specOperationId !== undefined ? camelCase(specOperationId) : defaultOperationName(method, path);
     const rootType = method === 'get' ? 'Query' : 'Mutation';
-    const wanted = this.rename[defaultName] ?? (specOperationId !== undefined ? this.rename[specOperationId] : undefined) ?? defaultName;
+    const wanted = prefixedFieldName(this.prefix, this.rename[defaultName] ?? (specOperationId !== undefined ? this.rename[specOperationId] : undefined) ?? defaultName);
     const typeBase = pascalCase(defaultName);
 
     const argNames = new Set<string>();
@@ -93,21 +133,25 @@ class OperationConverter {
     const body = this.convertBody(operation, typeBase, argNames, argLines);
     if (body === 'skip') return undefined;
     const response = this.convertResponse(operation, typeBase);
+    if (isRecord(spec['callbacks'])) this.mapper.note(childNode(operation, 'callbacks'), 'callbacks (requests the backend makes) are not exposed');
 
     const fieldName = claimUniqueName(wanted, this.fieldNames[rootType]);
     if (fieldName !== wanted) this.mapper.note(operation, `field name ${rootType}.${wanted} is taken: named ${fieldName}`);
     const args = argLines.length > 0 ? `(\n${argLines.join('\n')}\n  )` : '';
     const deprecated = spec['deprecated'] === true ? ' @deprecated' : '';
-    const description = describe(spec['summary'] ?? spec['description'], '  ');
+    const summary = spec['summary'] ?? spec['description'];
+    const description = describe(response.note === undefined ? summary : [summary, response.note].filter((text) => typeof text === 'string').join('\n\n'), '  ');
     return {
       rootType,
       fieldName,
+      defaultName,
+      node: operation,
       operationId: specOperationId ?? `${method.toUpperCase()} ${path}`,
       method: method.toUpperCase(),
       path,
       sdl: `${description}  ${fieldName}${args}: ${response.type}${deprecated}`,
       parameters,
-      body: body && { argName: body.argName, contentType: body.contentType, shape: body.shape },
+      body,
       response: { kind: response.kind, shape: response.shape },
     };
   }
@@ -139,22 +183,30 @@ class OperationConverter {
     }
     const name = value['name'];
     const location = value['in'];
-    if (location === 'cookie') {
-      this.mapper.note(node, `cookie parameter ${name} is not exposed`);
-      return undefined;
-    }
-    if (location !== 'path' && location !== 'query' && location !== 'header') {
+    if (location !== 'path' && location !== 'query' && location !== 'header' && location !== 'cookie') {
       this.problem(childNode(node, 'in'), `unknown parameter location ${JSON.stringify(location)}`);
       return undefined;
     }
+    // OpenAPI says these header parameters "SHALL be ignored": the media types and security schemes cover them.
+    if (location === 'header' && /^(accept|content-type|authorization)$/i.test(name)) return undefined;
     const media = isRecord(value['content']) ? pickMedia(childNode(node, 'content'), () => true) : undefined;
     const schemaNode = media ? childNode(media.node, 'schema') : childNode(node, 'schema');
     const argName = claimUniqueName(graphqlFieldName(name), argNames);
     if (argName !== name) this.mapper.note(node, `parameter ${JSON.stringify(name)} is exposed as argument ${argName}`);
     const mapped: MappedType =
-      schemaNode.value === undefined ? { type: 'String', nullable: true, shape: undefined } : this.mapper.map(schemaNode, 'input', `${typeBase}${pascalCase(name)}`);
+      schemaNode.value === undefined
+        ? { type: 'String', kind: 'scalar', nullable: true, shape: undefined, literal: () => undefined }
+        : this.mapper.map(schemaNode, 'input', `${typeBase}${pascalCase(name)}`);
     const required = location === 'path' || value['required'] === true;
-    argLines.push(`${describe(value['description'], '    ')}    ${argName}: ${mapped.type}${required && !mapped.nullable ? '!' : ''}`);
+    const nonNull = required && !mapped.nullable ? '!' : '';
+    const schemaValue = this.deref(schemaNode).value;
+    const defaultValue = isRecord(schemaValue) ? this.mapper.defaultClause(schemaNode, schemaValue, mapped) : '';
+    let deprecated = '';
+    if (value['deprecated'] === true) {
+      if (nonNull === '') deprecated = ' @deprecated';
+      else this.mapper.note(childNode(node, 'deprecated'), 'a required argument cannot be deprecated in GraphQL: the deprecation is not shown');
+    }
+    argLines.push(`${describe(value['description'], '    ')}    ${argName}: ${mapped.type}${nonNull}${defaultValue}${deprecated}`);
 
     const declaredStyle = value['style'];
     let style = DEFAULT_STYLE[location];
@@ -169,30 +221,71 @@ class OperationConverter {
     };
   }
 
-  private convertBody(
-    operation: SpecNode,
-    typeBase: string,
-    argNames: Set<string>,
-    argLines: string[],
-  ): { readonly argName: string; readonly contentType: string; readonly shape: Shape | undefined } | undefined | 'skip' {
+  private convertBody(operation: SpecNode, typeBase: string, argNames: Set<string>, argLines: string[]): BodyDraft | undefined | 'skip' {
     const bodyNode = this.deref(childNode(operation, 'requestBody'));
     if (!isRecord(bodyNode.value)) return undefined;
     const required = bodyNode.value['required'] === true;
-    const media = pickMedia(childNode(bodyNode, 'content'), (mediaType) => JSON_MEDIA_TYPE.test(mediaType));
-    if (!media) {
-      const types = isRecord(bodyNode.value['content']) ? Object.keys(bodyNode.value['content']).join(', ') : 'none';
+    const content = childNode(bodyNode, 'content');
+    let picked: { readonly encoding: BodyEncoding; readonly mediaType: string; readonly node: SpecNode } | undefined;
+    for (const [encoding, accept] of BODY_MEDIA) {
+      const media = pickMedia(content, accept);
+      if (media) {
+        picked = { encoding, ...media };
+        break;
+      }
+    }
+    if (!picked) {
+      const types = isRecord(content.value) ? Object.keys(content.value).join(', ') : 'none';
       this.mapper.note(bodyNode, `request body media types (${types}) are not supported: ${required ? 'the operation is left out' : 'the body is not exposed'}`);
       return required ? 'skip' : undefined;
     }
-    const schemaNode = childNode(media.node, 'schema');
-    const mapped = this.mapper.map(schemaNode, 'input', typeBase);
+    const schemaNode = childNode(picked.node, 'schema');
+    const contentType = picked.mediaType.split(';')[0]?.trim() ?? picked.mediaType;
     const argName = claimUniqueName(argNames.has('input') ? 'requestBody' : 'input', argNames);
-    argLines.push(`${describe(bodyNode.value['description'], '    ')}    ${argName}: ${mapped.type}${required && !mapped.nullable ? '!' : ''}`);
-    return { argName, contentType: media.mediaType.split(';')[0]?.trim() ?? media.mediaType, shape: mapped.shape };
+    const description = describe(bodyNode.value['description'], '    ');
+    const bang = required ? '!' : '';
+
+    if (picked.encoding === 'binary' || picked.encoding === 'text') {
+      if (picked.encoding === 'binary') this.mapper.note(picked.node, `the ${contentType} body is given as base64 text (argument ${argName})`);
+      argLines.push(`${description}    ${argName}: String${bang}`);
+      // `*/*` says nothing about the bytes: send them as the generic binary type.
+      const sent = contentType.includes('*') ? 'application/octet-stream' : contentType;
+      return { argName, contentType: sent, encoding: picked.encoding, shape: undefined, binaryFields: [] };
+    }
+    const mapped = this.mapper.map(schemaNode, 'input', typeBase);
+    if (picked.encoding !== 'json' && mapped.kind !== 'object' && mapped.kind !== 'json') {
+      this.mapper.note(schemaNode, `a ${contentType} body must be an object: ${required ? 'the operation is left out' : 'the body is not exposed'}`);
+      return required ? 'skip' : undefined;
+    }
+    argLines.push(`${description}    ${argName}: ${mapped.type}${required && !mapped.nullable ? '!' : ''}`);
+    const binaryFields = picked.encoding === 'multipart' ? this.binaryProperties(schemaNode, argName) : [];
+    return { argName, contentType, encoding: picked.encoding, shape: mapped.shape, binaryFields };
   }
 
-  /** The first 2xx response (200 first), else `default`; JSON content → its schema, text → String, nothing → Boolean. */
-  private convertResponse(operation: SpecNode, typeBase: string): { readonly type: string; readonly kind: OpenApiResponse['kind']; readonly shape: Shape | undefined } {
+  /** Wire names of a multipart schema's file properties (`format: binary`, also as array items). */
+  private binaryProperties(schemaNode: SpecNode, argName: string): string[] {
+    const target = this.deref(schemaNode);
+    const properties = isRecord(target.value) && isRecord(target.value['properties']) ? target.value['properties'] : {};
+    const names: string[] = [];
+    for (const name of Object.keys(properties)) {
+      const property = this.deref(childNode(target, 'properties', name));
+      const items = isRecord(property.value) ? property.value['items'] : undefined;
+      if (isBinarySchema(property.value) || isBinarySchema(items === undefined ? undefined : this.deref(childNode(property, 'items')).value)) {
+        names.push(name);
+        this.mapper.note(property, `file part ${JSON.stringify(name)} is given as base64 text in ${argName}`);
+      }
+    }
+    return names;
+  }
+
+  /**
+   * The first 2xx response (200 first), else `default`; JSON content → its schema, text → String, other media
+   * types → base64 String, nothing → Boolean.
+   */
+  private convertResponse(
+    operation: SpecNode,
+    typeBase: string,
+  ): { readonly type: string; readonly kind: OpenApiResponse['kind']; readonly shape: Shape | undefined; readonly note?: string } {
     const responses = childNode(operation, 'responses');
     const codes = isRecord(responses.value) ? Object.keys(responses.value) : [];
     const success = codes.filter((code) => /^2\d\d$/.test(code)).sort()[0] ?? codes.find((code) => code.toUpperCase() === '2XX') ?? codes.find((code) => code === 'default');
@@ -207,8 +300,8 @@ class OperationConverter {
       return { type: mapped.type, kind: 'json', shape: mapped.shape };
     }
     if (pickMedia(content, (mediaType) => mediaType.startsWith('text/'))) return { type: 'String', kind: 'text', shape: undefined };
-    this.mapper.note(content, `response media types (${Object.keys(content.value).join(', ')}) are not exposed: the field returns true on success`);
-    return { type: 'Boolean', kind: 'none', shape: undefined };
+    const mediaTypes = Object.keys(content.value).join(', ');
+    return { type: 'String', kind: 'binary', shape: undefined, note: `Returns the response body (${mediaTypes}) as base64.` };
   }
 }
 
@@ -231,55 +324,83 @@ function buildOperation(draft: OperationDraft, prune: (shape: Shape | undefined)
     pathPieces,
     queryParameters: parameters.filter((parameter) => parameter.in === 'query'),
     headerParameters: parameters.filter((parameter) => parameter.in === 'header'),
+    cookieParameters: parameters.filter((parameter) => parameter.in === 'cookie'),
     body: draft.body && { ...draft.body, shape: prune(draft.body.shape) },
     response: { kind: draft.response.kind, shape: prune(draft.response.shape) },
   };
 }
 
-/**
- * Turns an OpenAPI 3.0/3.1 document into SDL and an operation table. Reads the spec (and files its `$ref`s
- * name), does no network I/O. Throws `SpecInvalidError` listing every problem when the spec is unusable.
- */
-export async function convertOpenApi(options: OpenApiSourceOptions): Promise<ConvertedSource<OpenApiOperation>> {
-  const spec = await loadSpec(options.specFile);
-  const rename = options.rename ?? {};
-  const mapper = new SchemaMapper(spec, rename);
-  const converter = new OperationConverter(mapper, (node) => spec.deref(node), rename);
-  const rootNode: SpecNode = { doc: spec.main, pointer: '#', value: spec.main.root };
-  const paths = childNode(rootNode, 'paths');
+/** Every operation of the spec as a draft; a crash on one operation is a problem at its pointer, not a stack trace. */
+function convertOperations(root: SpecNode, converter: OperationConverter, deref: (node: SpecNode) => SpecNode): OperationDraft[] {
+  const paths = childNode(root, 'paths');
   const drafts: OperationDraft[] = [];
   for (const path of isRecord(paths.value) ? Object.keys(paths.value) : []) {
-    const pathItem = spec.deref(childNode(paths, path));
+    const pathItem = deref(childNode(paths, path));
     if (!isRecord(pathItem.value)) {
-      converter.problems.push({ file: pathItem.doc.file, at: pathItem.pointer, message: 'a path item must be a mapping' });
+      converter.problem(pathItem, 'a path item must be a mapping');
       continue;
     }
     for (const method of METHODS) {
       const operation = childNode(pathItem, method);
       if (operation.value === undefined) continue;
       if (!isRecord(operation.value)) {
-        converter.problems.push({ file: operation.doc.file, at: operation.pointer, message: 'an operation must be a mapping' });
+        converter.problem(operation, 'an operation must be a mapping');
         continue;
       }
-      const draft = converter.convert(pathItem, path, method);
-      if (draft) drafts.push(draft);
+      try {
+        const draft = converter.convert(pathItem, path, method);
+        if (draft) drafts.push(draft);
+      } catch (error) {
+        converter.problem(operation, `cannot be converted: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
   }
-  if (converter.problems.length > 0) throw new SpecInvalidError(`OpenAPI spec ${options.specFile} cannot be converted`, converter.problems);
-  if (drafts.length === 0) mapper.note(nodeLabel(paths), 'the spec has no operations');
+  return drafts;
+}
 
-  const prune = pruneShapes(mapper.objectShapes);
+/**
+ * Turns an OpenAPI 3.0/3.1 or Swagger 2.0 document into SDL, an operation table and the resolvers of its
+ * unions. Reads the spec (and the files its `$ref`s name; a URL spec is fetched), calls no backend. Throws
+ * `SpecInvalidError` listing every problem, with its pointer, when the spec is unusable.
+ */
+export async function convertOpenApi(options: OpenApiSourceOptions): Promise<ConvertedSource<OpenApiOperation>> {
+  const spec = await loadSpec(options.specFile, options.fetchTimeoutMs === undefined ? {} : { fetchTimeoutMs: options.fetchTimeoutMs });
+  const rename = options.rename ?? {};
+  const prefix = options.prefix ?? '';
+  const mapper = new SchemaMapper(spec, { rename, prefix });
+  const deref = (node: SpecNode): SpecNode => spec.deref(node);
+  const converter = new OperationConverter(mapper, deref, rename, prefix);
+  const rootNode: SpecNode = { doc: spec.main, pointer: '#', value: spec.main.root };
+  const drafts = convertOperations(rootNode, converter, deref);
+  if (converter.problems.length > 0) throw new SpecInvalidError(`OpenAPI spec ${options.specFile} cannot be converted`, converter.problems);
+  const webhooks = childNode(rootNode, 'webhooks');
+  if (isRecord(webhooks.value) && Object.keys(webhooks.value).length > 0) mapper.note(webhooks, 'webhooks (requests the backend makes) are not exposed');
+  mapper.finishUnions();
+
+  const assembled = assembleTypeDefs({
+    drafts,
+    definitions: mapper.typeDefinitions(),
+    exclude: options.exclude ?? [],
+    prefix,
+    note: (at, message) => mapper.note(at, message),
+  });
+  if (assembled.fields.length === 0) {
+    const paths = childNode(rootNode, 'paths');
+    mapper.note(paths.value === undefined ? '#' : nodeLabel(paths), 'the spec has no operations to expose');
+  }
+  const kept = new Set(assembled.fields);
+  const keptDrafts = drafts.filter((draft) => kept.has(draft));
+
+  const prune = pruneShapes(mapper.objectShapes, mapper.unionShapes);
   const operations = new Map<string, OpenApiOperation>();
-  for (const draft of drafts) operations.set(`${draft.rootType}.${draft.fieldName}`, buildOperation(draft, prune));
-  const rootTypes = (['Query', 'Mutation'] as const satisfies readonly RootTypeName[])
-    .map((rootType) => ({ rootType, fields: drafts.filter((draft) => draft.rootType === rootType).map((draft) => draft.sdl) }))
-    .filter(({ fields }) => fields.length > 0)
-    .map(({ rootType, fields }) => `type ${rootType} {\n${fields.join('\n')}\n}`);
+  for (const draft of keptDrafts) operations.set(`${draft.rootType}.${draft.fieldName}`, buildOperation(draft, prune));
+  const unions = new Map([...mapper.unions].filter(([name]) => assembled.typeNames.has(name)));
   return {
     name: options.name,
     kind: 'openapi',
-    typeDefs: `${[...mapper.typeDefinitions(), ...rootTypes].join('\n\n')}\n`,
+    typeDefs: assembled.typeDefs,
     operations,
     notes: mapper.notes,
+    ...(unions.size > 0 ? { resolvers: unionResolvers(unions) } : {}),
   };
 }

@@ -1,16 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { convertObj } from 'swagger2openapi';
+import { request } from 'undici';
 import { parseDocument } from 'yaml';
 import { SpecInvalidError, type Problem } from '../../errors.js';
 import { childPointer, parsePointer } from './naming.js';
 
 /** One parsed file: the main spec or a file it refers to. */
 export interface SpecDocument {
-  /** Absolute path. */
+  /** Absolute path, or the URL it was fetched from. */
   readonly file: string;
   /** Prefix of pointers into this document in notes: `''` for the main spec, its path relative to the main spec otherwise. */
   readonly label: string;
   readonly root: unknown;
+  /** Set when the document was Swagger 2.0, converted on load. */
+  readonly swagger2?: boolean;
 }
 
 /** A value in a document and where it is. */
@@ -31,7 +35,12 @@ export interface LoadedSpec {
 
 /** `#/components/...` in the main spec, `common.yaml#/components/...` in another file. */
 export function nodeLabel(node: SpecNode): string {
-  return `${node.doc.label}${node.pointer}`;
+  return `${node.doc.label}${node.doc.swagger2 ? swaggerPointer(node.pointer) : node.pointer}`;
+}
+
+/** The node's pointer within its own document (Swagger 2.0 pointers for a converted Swagger document). */
+export function docPointer(node: SpecNode): string {
+  return node.doc.swagger2 ? swaggerPointer(node.pointer) : node.pointer;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -51,8 +60,13 @@ function refOf(value: unknown): string | undefined {
 
 type ParseResult = { readonly root: unknown } | { readonly problems: Problem[] };
 
-function parseText(file: string, text: string): ParseResult {
-  if (file.endsWith('.json')) {
+/** An http(s) URL rather than a file path. */
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+function parseText(file: string, text: string, json: boolean): ParseResult {
+  if (json) {
     try {
       return { root: JSON.parse(text) as unknown };
     } catch (error) {
@@ -69,21 +83,75 @@ function parseText(file: string, text: string): ParseResult {
   return { root: document.toJS({ maxAliasCount: 1000 }) as unknown };
 }
 
-async function readDocument(file: string, label: string, problems: Problem[]): Promise<SpecDocument | undefined> {
-  let text: string;
+/** Fetches a spec URL; a string says why it could not be. */
+async function fetchText(url: string, timeoutMs: number): Promise<{ readonly text: string; readonly json: boolean } | string> {
   try {
-    text = await readFile(file, 'utf8');
+    const response = await request(url, { method: 'GET', headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5' }, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await response.body.text();
+    if (response.statusCode < 200 || response.statusCode >= 300) return `cannot fetch the spec: ${url} answered ${response.statusCode}`;
+    const contentType = String(response.headers['content-type'] ?? '');
+    return { text, json: /json/i.test(contentType) || /\.json(?:$|[?#])/i.test(url) };
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    problems.push({ file, at: '#', message: `cannot read the file (${reason})` });
-    return undefined;
+    if (error instanceof Error && error.name === 'TimeoutError') return `cannot fetch the spec: ${url} did not answer within ${timeoutMs} ms`;
+    const code = (error as { code?: unknown }).code;
+    return `cannot fetch the spec from ${url} (${typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)})`;
   }
-  const parsed = parseText(file, text);
+}
+
+async function readDocument(location: string, label: string, problems: Problem[], fetchTimeoutMs: number): Promise<SpecDocument | undefined> {
+  let text: string;
+  let json = location.endsWith('.json');
+  if (isUrl(location)) {
+    const fetched = await fetchText(location, fetchTimeoutMs);
+    if (typeof fetched === 'string') {
+      problems.push({ file: location, at: '#', message: fetched });
+      return undefined;
+    }
+    ({ text, json } = fetched);
+  } else {
+    try {
+      text = await readFile(location, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      problems.push({ file: location, at: '#', message: `cannot read the file (${reason})` });
+      return undefined;
+    }
+  }
+  const parsed = parseText(location, text, json);
   if ('problems' in parsed) {
     problems.push(...parsed.problems);
     return undefined;
   }
-  return { file, label, root: parsed.root };
+  return { file: location, label, root: parsed.root };
+}
+
+/**
+ * A Swagger 2.0 document converted to OpenAPI 3.0 by swagger2openapi (patching what it safely can), so the
+ * rest of the converter sees one format. Pointers in notes are then into the converted document; the common
+ * ones are translated back by `swaggerPointer`.
+ */
+async function fromSwagger2(doc: SpecDocument, problems: Problem[]): Promise<SpecDocument | undefined> {
+  try {
+    const converted = await convertObj(doc.root as never, { patch: true, warnOnly: true, resolve: false, resolveInternal: false });
+    return { ...doc, root: converted.openapi as unknown, swagger2: true };
+  } catch (error) {
+    problems.push({ file: doc.file, at: '#', message: `Swagger 2.0 document cannot be converted to OpenAPI 3: ${error instanceof Error ? error.message : String(error)}` });
+    return undefined;
+  }
+}
+
+/**
+ * The Swagger 2.0 pointer of a pointer into its OpenAPI 3 conversion, for the places that map one to one.
+ * Best effort: a request body (from `in: body` or `formData` parameters) has no single Swagger place, and a
+ * parameter index can shift when body parameters came before it.
+ */
+export function swaggerPointer(pointer: string): string {
+  return pointer
+    .replace(/^#\/components\/schemas\//, '#/definitions/')
+    .replace(/^#\/components\/(parameters|responses)\//, '#/$1/')
+    .replace(/\/content\/[^/]+\/schema(?=\/|$)/, '/schema')
+    .replace(/\/content\/[^/]+$/, '')
+    .replace(/(\/parameters\/\d+)\/schema(?=\/|$)/, '$1');
 }
 
 function checkVersion(doc: SpecDocument, problems: Problem[]): '3.0' | '3.1' | undefined {
@@ -91,12 +159,12 @@ function checkVersion(doc: SpecDocument, problems: Problem[]): '3.0' | '3.1' | u
     problems.push({ file: doc.file, at: '#', message });
     return undefined;
   };
-  if (!isRecord(doc.root)) return notOpenApi('not an OpenAPI 3 document: the top level is not a mapping');
+  if (!isRecord(doc.root)) return notOpenApi('not an OpenAPI document: the top level is not a mapping');
   const version = doc.root['openapi'];
   if (version === undefined) {
     return doc.root['swagger'] !== undefined
-      ? notOpenApi('Swagger 2.0 documents are not supported: convert it to OpenAPI 3 first')
-      : notOpenApi('not an OpenAPI 3 document: there is no `openapi` field');
+      ? notOpenApi(`unsupported Swagger version ${JSON.stringify(doc.root['swagger'])}: expected "2.0"`)
+      : notOpenApi('not an OpenAPI document: there is no `openapi` or `swagger` field');
   }
   const match = typeof version === 'string' ? /^3\.(\d+)\./.exec(`${version}.`) : null;
   if (!match) {
@@ -146,6 +214,22 @@ function splitRef(ref: string): { readonly file: string; readonly pointer: strin
   return hash === -1 ? { file: ref, pointer: '#' } : { file: ref.slice(0, hash), pointer: ref.slice(hash) };
 }
 
+/**
+ * Where a `$ref`'s file part points: a path beside a local document, a URL beside a fetched one. References
+ * from a local file to a URL are refused (undefined): loading a local spec reads files only.
+ */
+function refLocation(from: string, file: string): string | undefined {
+  if (isUrl(from)) return new URL(file, from).href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(file)) return undefined;
+  return path.resolve(path.dirname(from), file);
+}
+
+function relativeLabel(main: string, location: string): string {
+  if (!isUrl(main)) return path.relative(path.dirname(main), location);
+  const base = new URL('.', main).href;
+  return location.startsWith(base) ? location.slice(base.length) : location;
+}
+
 function valueAt(root: unknown, pointer: string): { readonly found: boolean; readonly value?: unknown } {
   const segments = parsePointer(pointer);
   if (segments === undefined) return { found: false };
@@ -162,24 +246,24 @@ function valueAt(root: unknown, pointer: string): { readonly found: boolean; rea
  * Reads the spec and every file its `$ref`s reach, and checks that each reference points at something and
  * that no chain of references loops. Throws `SpecInvalidError` listing every problem found.
  */
-export async function loadSpec(specFile: string): Promise<LoadedSpec> {
+export async function loadSpec(specFile: string, options: { readonly fetchTimeoutMs?: number } = {}): Promise<LoadedSpec> {
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
   const problems: Problem[] = [];
-  const main = await readDocument(specFile, '', problems);
+  const read = await readDocument(specFile, '', problems, fetchTimeoutMs);
+  const main = read && isRecord(read.root) && read.root['swagger'] === '2.0' ? await fromSwagger2(read, problems) : read;
   const version = main ? checkVersion(main, problems) : undefined;
   if (!main || !version) throw new SpecInvalidError(`OpenAPI spec ${specFile} is invalid`, problems);
 
   const documents = new Map<string, SpecDocument | undefined>([[specFile, main]]);
-  const baseDir = path.dirname(specFile);
   const sites: RefSite[] = [];
   const pending: SpecDocument[] = [main];
   for (let doc = pending.shift(); doc; doc = pending.shift()) {
     for (const site of collectRefs(doc)) {
       sites.push(site);
       const { file } = splitRef(site.ref);
-      if (file === '' || /^[a-z][a-z0-9+.-]*:/i.test(file)) continue;
-      const absolute = path.resolve(path.dirname(doc.file), file);
-      if (documents.has(absolute)) continue;
-      const loaded = await readDocument(absolute, path.relative(baseDir, absolute), problems);
+      const absolute = file === '' ? undefined : refLocation(doc.file, file);
+      if (absolute === undefined || documents.has(absolute)) continue;
+      const loaded = await readDocument(absolute, relativeLabel(specFile, absolute), problems, fetchTimeoutMs);
       documents.set(absolute, loaded);
       if (loaded) pending.push(loaded);
     }
@@ -188,8 +272,9 @@ export async function loadSpec(specFile: string): Promise<LoadedSpec> {
   /** One step: the node a `$ref` names, or why there is none. */
   const follow = (doc: SpecDocument, ref: string): SpecNode | string => {
     const { file, pointer } = splitRef(ref);
-    if (/^[a-z][a-z0-9+.-]*:/i.test(file)) return `$ref ${JSON.stringify(ref)}: remote references are not supported`;
-    const target = file === '' ? doc : documents.get(path.resolve(path.dirname(doc.file), file));
+    const location = file === '' ? undefined : refLocation(doc.file, file);
+    if (file !== '' && location === undefined) return `$ref ${JSON.stringify(ref)}: remote references are not supported`;
+    const target = location === undefined ? doc : documents.get(location);
     if (!target) return `$ref ${JSON.stringify(ref)}: the file cannot be read`;
     const { found, value } = valueAt(target.root, pointer);
     return found ? { doc: target, pointer, value } : `$ref ${JSON.stringify(ref)} points to nothing`;

@@ -87,3 +87,22 @@ export function parsePointer(pointer: string): string[] | undefined {
     return undefined;
   }
 }
+
+/**
+ * A GraphQL enum value name for an enum entry that is not one already: `in-stock` → `IN_STOCK`, `1` → `_1`,
+ * `-1` → `MINUS_1`, `true` → `TRUE`. Uniqueness is the caller's job (`claimUniqueName`).
+ */
+export function enumValueName(value: string | number): string {
+  if (typeof value === 'string' && isValidGraphQLName(value) && value !== 'true' && value !== 'false' && value !== 'null') return value;
+  if (typeof value === 'number') {
+    const digits = String(Math.abs(value)).replace(/[^0-9A-Za-z]/g, '_');
+    return value < 0 ? `MINUS_${digits}` : `_${digits}`;
+  }
+  const words = splitWords(value);
+  return words.length === 0 ? (value === '' ? 'EMPTY' : '_') : guardStart(words.map((word) => word.toUpperCase()).join('_'));
+}
+
+/** `products` with prefix `Inv` → `invProducts`: the prefix leads, the rest keeps its capitals. */
+export function prefixedFieldName(prefix: string, name: string): string {
+  return prefix === '' ? name : `${lowerFirst(prefix)}${upperFirst(name)}`;
+}

@@ -7,7 +7,7 @@ export type ParameterStyle = 'simple' | 'form' | 'spaceDelimited' | 'pipeDelimit
 export interface OpenApiParameter {
   /** Name on the wire. Header names are lower-cased. */
   readonly name: string;
-  readonly in: 'path' | 'query' | 'header';
+  readonly in: 'path' | 'query' | 'header' | 'cookie';
   /** GraphQL argument name. */
   readonly argName: string;
   readonly style: ParameterStyle;
@@ -18,18 +18,28 @@ export interface OpenApiParameter {
   readonly shape: Shape | undefined;
 }
 
+/**
+ * How the body argument goes on the wire: `json` as is; `form` (application/x-www-form-urlencoded) and
+ * `multipart` (multipart/form-data) from an object's properties; `binary` a base64 String argument sent as raw
+ * bytes; `text` a String argument sent as it is.
+ */
+export type BodyEncoding = 'json' | 'form' | 'multipart' | 'binary' | 'text';
+
 export interface OpenApiRequestBody {
   readonly argName: string;
   readonly contentType: string;
+  readonly encoding: BodyEncoding;
   readonly shape: Shape | undefined;
+  /** Multipart only: wire names of the properties that are files (`format: binary`), given as base64 text. */
+  readonly binaryFields: readonly string[];
 }
 
 /**
- * What a successful response carries: `json` is parsed and shaped, `text` is returned as a string,
- * `none` (no content declared) resolves to `true`.
+ * What a successful response carries: `json` is parsed and shaped, `text` is returned as a string, `binary`
+ * (any other declared media type) as base64 text, `none` (no content declared) resolves to `true`.
  */
 export interface OpenApiResponse {
-  readonly kind: 'json' | 'text' | 'none';
+  readonly kind: 'json' | 'text' | 'binary' | 'none';
   readonly shape: Shape | undefined;
 }
 
@@ -45,6 +55,7 @@ export interface OpenApiOperation extends OperationSpec {
   readonly pathPieces: readonly PathPiece[];
   readonly queryParameters: readonly OpenApiParameter[];
   readonly headerParameters: readonly OpenApiParameter[];
+  readonly cookieParameters: readonly OpenApiParameter[];
   readonly body: OpenApiRequestBody | undefined;
   readonly response: OpenApiResponse;
 }

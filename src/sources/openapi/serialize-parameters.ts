@@ -47,14 +47,17 @@ function appendQuery(pairs: string[], parameter: OpenApiParameter, value: unknow
   }
 }
 
-/** Path and query string of one call, from the operation's precomputed template. */
-export function buildRequestPath(operation: OpenApiOperation, basePath: string, args: Readonly<Record<string, unknown>>): string {
+/**
+ * Path and query string of one call, from the operation's precomputed template. `staticQuery` is the source's
+ * own encoded `name=value` pairs (API keys), put first.
+ */
+export function buildRequestPath(operation: OpenApiOperation, basePath: string, args: Readonly<Record<string, unknown>>, staticQuery: readonly string[] = []): string {
   let path = basePath;
   for (const piece of operation.pathPieces) {
     path += typeof piece === 'string' ? piece : simpleText(piece, wireValue(piece, args[piece.argName]), encodeURIComponent);
   }
-  if (operation.queryParameters.length === 0) return path;
-  const pairs: string[] = [];
+  if (operation.queryParameters.length === 0) return staticQuery.length > 0 ? `${path}?${staticQuery.join('&')}` : path;
+  const pairs: string[] = [...staticQuery];
   for (const parameter of operation.queryParameters) {
     const value = args[parameter.argName];
     if (value !== undefined && value !== null) appendQuery(pairs, parameter, wireValue(parameter, value));
@@ -68,4 +71,17 @@ export function addHeaderParameters(operation: OpenApiOperation, args: Readonly<
     const value = args[parameter.argName];
     if (value !== undefined && value !== null) headers[parameter.name] = simpleText(parameter, wireValue(parameter, value), (text) => text);
   }
+}
+
+/**
+ * The `cookie` header value for the operation's cookie parameters (form style: arrays and objects as
+ * comma-separated lists), after any cookie the client forwarded; undefined when there is none.
+ */
+export function cookieHeader(operation: OpenApiOperation, args: Readonly<Record<string, unknown>>, forwarded: string | undefined): string | undefined {
+  const pairs: string[] = forwarded === undefined || forwarded === '' ? [] : [forwarded];
+  for (const parameter of operation.cookieParameters) {
+    const value = args[parameter.argName];
+    if (value !== undefined && value !== null) pairs.push(`${parameter.name}=${simpleText({ ...parameter, explode: false }, wireValue(parameter, value), encodeURIComponent)}`);
+  }
+  return pairs.length > 0 ? pairs.join('; ') : undefined;
 }

@@ -1,7 +1,8 @@
-import { Pool, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher, type FormData } from 'undici';
 import { TransportError, type ConvertedSource, type OperationSpec, type Transport, type TransportCall } from '../types.js';
 import type { OpenApiOperation } from './operation.js';
-import { addHeaderParameters, buildRequestPath } from './serialize-parameters.js';
+import { encodeBody } from './encode-body.js';
+import { addHeaderParameters, buildRequestPath, cookieHeader } from './serialize-parameters.js';
 import { applyShape } from './shape.js';
 
 export interface OpenApiTransportOptions {
@@ -9,6 +10,8 @@ export interface OpenApiTransportOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Keep-alive connections per backend origin. Default: 128. */
   readonly connections?: number;
+  /** Query parameters sent on every call (an API key the backend wants in the query string). Default: none. */
+  readonly queryParameters?: Readonly<Record<string, string>>;
 }
 
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
@@ -26,16 +29,25 @@ function isTimeoutReason(reason: unknown): boolean {
   return reason instanceof Error && reason.name === 'TimeoutError';
 }
 
-/** `message` or `error` of a JSON error body, when it is a string. */
-function errorMessageOf(text: string): string | undefined {
+/** Longest error body text quoted in an error message. */
+const MAX_MESSAGE_LENGTH = 500;
+
+/** The message of an error body: JSON `message`, `error` (or `error.message`), `detail`/`title` (RFC 9457), `errors[0].message`; else short plain text. */
+function errorMessageOf(text: string, contentType: string | undefined): string | undefined {
+  let body: unknown;
   try {
-    const body: unknown = JSON.parse(text);
-    if (typeof body !== 'object' || body === null) return undefined;
-    const { message, error } = body as { message?: unknown; error?: unknown };
-    return typeof message === 'string' ? message : typeof error === 'string' ? error : undefined;
+    body = JSON.parse(text);
   } catch {
-    return undefined;
+    const plain = text.trim();
+    return plain !== '' && (contentType === undefined || contentType.startsWith('text/plain')) ? plain.slice(0, MAX_MESSAGE_LENGTH) : undefined;
   }
+  if (typeof body === 'string') return body.slice(0, MAX_MESSAGE_LENGTH);
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { message, error, detail, title, errors } = body as Record<string, unknown>;
+  const nested = typeof error === 'object' && error !== null ? (error as Record<string, unknown>)['message'] : undefined;
+  const first = Array.isArray(errors) && typeof errors[0] === 'object' && errors[0] !== null ? (errors[0] as Record<string, unknown>)['message'] : undefined;
+  const found = [message, error, nested, detail, title, first].find((candidate): candidate is string => typeof candidate === 'string' && candidate !== '');
+  return found?.slice(0, MAX_MESSAGE_LENGTH);
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {
@@ -49,9 +61,13 @@ async function readResponse(label: string, operation: OpenApiOperation, response
       await response.body.dump();
       return true;
     }
+    const contentType = headerText(response.headers['content-type']);
+    if (operation.response.kind === 'binary') {
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return status === 204 || bytes.length === 0 ? null : bytes.toString('base64');
+    }
     const text = await response.body.text();
     if (status === 204 || text === '') return null;
-    const contentType = headerText(response.headers['content-type']);
     if (operation.response.kind === 'text') {
       if (contentType !== undefined && !contentType.startsWith('text/')) {
         throw new TransportError('bad-response', `${label} answered with ${contentType}, not text`, { status });
@@ -69,12 +85,14 @@ async function readResponse(label: string, operation: OpenApiOperation, response
     }
     return operation.response.shape ? applyShape(data, operation.response.shape) : data;
   }
-  if (status >= 400 && status < 500) {
-    const message = errorMessageOf(await response.body.text());
-    throw new TransportError('rejected', message ?? `${label} answered ${status}`, { status });
+  if (status >= 400) {
+    // The status and the body's own message travel in `details` (→ the GraphQL error's extensions) for 4xx and 5xx alike.
+    const message = errorMessageOf(await response.body.text(), headerText(response.headers['content-type']));
+    const details = message === undefined ? { status } : { status, message };
+    if (status < 500) throw new TransportError('rejected', message ?? `${label} answered ${status}`, details);
+    throw new TransportError('unavailable', message === undefined ? `${label} answered ${status}` : `${label} answered ${status}: ${message}`, details);
   }
   await response.body.dump();
-  if (status >= 500) throw new TransportError('unavailable', `${label} answered ${status}`, { status });
   // undici follows no redirects; a 1xx/3xx here is not an answer we can use.
   throw new TransportError('bad-response', `${label} answered ${status}`, { status });
 }
@@ -101,6 +119,7 @@ export function createOpenApiTransport(source: ConvertedSource<OpenApiOperation>
   const connections = options.connections ?? 128;
   if (!Number.isInteger(connections) || connections < 1) throw new RangeError(`connections must be a positive integer, got ${connections}`);
   const staticHeaders = Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  const staticQuery = Object.entries(options.queryParameters ?? {}).map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
   const pools = new Map<string, Pool>();
   const endpoints = new Map<string, Endpoint>();
   let disposed = false;
@@ -127,18 +146,23 @@ export function createOpenApiTransport(source: ConvertedSource<OpenApiOperation>
     const { pool, basePath } = endpointFor(endpoint);
     const headers: Record<string, string> = { ...staticHeaders, ...call.headers };
     addHeaderParameters(operation, args, headers);
-    let body: string | null = null;
+    if (operation.cookieParameters.length > 0) {
+      const cookie = cookieHeader(operation, args, headers['cookie']);
+      if (cookie !== undefined) headers['cookie'] = cookie;
+    }
+    let body: string | Buffer | FormData | null = null;
     if (operation.body) {
       const input = args[operation.body.argName];
-      if (input !== undefined) {
-        body = JSON.stringify(operation.body.shape ? applyShape(input, operation.body.shape) : input);
-        headers['content-type'] = operation.body.contentType;
+      if (input !== undefined && input !== null) {
+        const encoded = encodeBody(operation.body, input);
+        body = encoded.body;
+        if (encoded.contentType !== undefined) headers['content-type'] = encoded.contentType;
       }
     }
     if (operation.response.kind === 'json') headers['accept'] ??= 'application/json';
     try {
       const response = await pool.request({
-        path: buildRequestPath(operation, basePath, args),
+        path: buildRequestPath(operation, basePath, args, staticQuery),
         method: operation.method as Dispatcher.HttpMethod,
         headers,
         body,
