@@ -51,7 +51,8 @@ interface Shipment {
   eta: string;
 }
 
-const ORDERS_PROTO = fileURLToPath(new URL('../schemas/orders.proto', import.meta.url));
+// Set by the runner: the compiled baseline lives elsewhere than this file, so a path relative to it would miss.
+const ORDERS_PROTO = process.env['ORDERS_PROTO'] ?? fileURLToPath(new URL('../schemas/orders.proto', import.meta.url));
 const GET_ORDER = 'warehouse.orders.v1.OrderService';
 /** The same options as the demo server and the gateway's gRPC source: camelCase fields, int64 as string. */
 const PROTO_LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } as const;

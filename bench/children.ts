@@ -34,7 +34,9 @@ const running = new Set<BenchChild>();
 
 /** Starts a child and waits for its ready line; its stderr is passed through with a name prefix. */
 export async function startChild(options: StartChildOptions): Promise<BenchChild> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry, ...(options.args ?? [])], {
+  // Compiled entries (.js) run on plain node; TypeScript ones through tsx's loader.
+  const loader = options.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, options.entry, ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

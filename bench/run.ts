@@ -6,6 +6,7 @@
  *   npm run bench -- [--duration 15] [--warmup 5] [--connections 50] [--quick] [--profile]
  *                    [--latency-ms 100] [--latency-requests 20] [--skip-latency] [--dedupe]
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -119,14 +120,20 @@ async function startStack(options: { configFile: string; latencyMs: number; labe
       name: `gateway${options.label}`,
       // No --cpu-prof-name: tsx's loader thread writes a profile too and would overwrite the main thread's.
       nodeArgs: options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [],
-      entry: 'src/cli/main.ts',
+      entry: 'dist/cli/main.js',
       args: ['serve', '--config', options.configFile, '--port', '0'],
       // No info logs: nothing is logged per request at info anyway, and the start-up lines are not needed.
       env: { ...env, LOG_LEVEL: 'warn' },
       cwd: ROOT,
       ready: (line) => /Interchange is serving \d+ sources at (\S+)/.exec(line)?.[1],
     }),
-    startChild({ name: `baseline${options.label}`, entry: 'bench/baseline-main.ts', env, cwd: ROOT, ready: parseReadyLine }),
+    startChild({
+      name: `baseline${options.label}`,
+      entry: '.bench-results/build/baseline-main.js',
+      env: { ...env, ORDERS_PROTO: join(ROOT, 'schemas', 'orders.proto') },
+      cwd: ROOT,
+      ready: parseReadyLine,
+    }),
   ]);
   return {
     backends,
@@ -193,6 +200,14 @@ function latencyLine(label: string, result: LatencyResult, targetMs: number): st
 
 // ---------------------------------------------------------------------------------------------- main
 
+/** The gateway (dist/) and the baseline are measured as compiled JavaScript, as they would run in production. */
+function buildCompiledEntries(): void {
+  for (const project of ['tsconfig.build.json', 'bench/tsconfig.baseline.json']) {
+    console.log(`building ${project}...`);
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, project)], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
+
 async function main(): Promise<void> {
   const flags = readFlags(process.argv.slice(2));
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -202,6 +217,7 @@ async function main(): Promise<void> {
   const seedBody = JSON.stringify({ query: SEED_QUERY });
   const seedExpected = JSON.stringify({ data: SEED_RESULT });
   const profileDir = join(RESULTS_DIR, `gateway-profile-${stamp}`);
+  buildCompiledEntries();
 
   try {
     const configFile = writeBenchConfig(tempDir, { dedupe: flags.dedupe });
