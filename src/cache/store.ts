@@ -1,5 +1,3 @@
-import KeyvRedis from '@keyv/redis';
-import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../observability/logger.js';
 import { isCacheEntry, type CacheEntry } from './entry.js';
@@ -36,11 +34,11 @@ export interface CacheStoreOptions {
   retryAfterMs?: number;
 }
 
-export function createCacheStore(options: CacheStoreOptions): CacheStore {
+export async function createCacheStore(options: CacheStoreOptions): Promise<CacheStore> {
   return options.store === 'memory' ? createMemoryStore(options.maxEntries) : createRedisStore(options);
 }
 
-function createMemoryStore(maxEntries: number): CacheStore {
+export function createMemoryStore(maxEntries: number): CacheStore {
   const lru = new LRUCache<string, CacheEntry>({ max: maxEntries, ttlAutopurge: false });
   return {
     kind: 'memory',
@@ -69,7 +67,9 @@ function createMemoryStore(maxEntries: number): CacheStore {
 
 const NAMESPACE = 'interchange';
 
-function createRedisStore(options: CacheStoreOptions): CacheStore {
+async function createRedisStore(options: CacheStoreOptions): Promise<CacheStore> {
+  // Imported only when Redis is configured, so memory-store gateways don't load the client.
+  const [{ default: KeyvRedis }, { default: Keyv }] = await Promise.all([import('@keyv/redis'), import('keyv')]);
   const timeoutMs = options.operationTimeoutMs ?? 250;
   const adapter = new KeyvRedis(options.store, {
     // Fail fast while Redis is away instead of queueing commands; the client reconnects by itself.

@@ -1,10 +1,10 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
 import { collectStatus } from '../admin/status.js';
 import { useAdmin } from '../admin/use-admin.js';
+import { useRequestBodyLimit } from '../server/use-request-body-limit.js';
 import { useHealth } from '../server/use-health.js';
 import { useMetricsEndpoint } from '../server/use-metrics-endpoint.js';
 import { useStaleMarker } from '../server/use-stale-marker.js';
@@ -40,7 +40,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics();
   // The store outlives generations: a reload keeps the cache (and so the stale answers) it had.
-  const store = createCacheStore({
+  const store = await createCacheStore({
     store: config.cache.store,
     maxEntries: config.cache.maxEntries,
     logger,
@@ -70,10 +70,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     schema: () => current.schema,
     graphqlEndpoint: '/graphql',
     graphiql: () => ({ title: 'Interchange', defaultQuery: SEED_QUERY }),
-    renderGraphiQL,
+    // The GraphiQL bundle is ~20 MB of RSS once loaded: only a process that serves the page pays for it.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
     logging: false,
+    maxRequestBodySize: false, // see useRequestBodyLimit
     plugins: [
+      useRequestBodyLimit(), // 413 over 1 MB
       useHealth({ isReady: () => true }), // /healthz, /readyz
       useMetricsEndpoint(metrics), // /metrics
       useStaleMarker(), // extensions.stale + Cache-Status

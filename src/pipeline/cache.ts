@@ -80,6 +80,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       return value;
     }
     const policy = options.policyFor(call);
+    if (!options.dedupe && storeLifetimeMs(policy) === 0) return next(call);
     const key = cacheKey(call.source, call.operation.operationId, policy.scope === 'private' ? call.scopeKey : '', call.args);
     // Nothing to store or read: only coalescing applies.
     if (storeLifetimeMs(policy) === 0) return fetchShared(key, call, next, policy);

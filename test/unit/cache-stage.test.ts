@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveCachePolicy } from '../../src/cache/policy.js';
-import { createCacheStore } from '../../src/cache/store.js';
+import { createMemoryStore } from '../../src/cache/store.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createCacheStage } from '../../src/pipeline/cache.js';
 import type { SourceCall } from '../../src/pipeline/types.js';
@@ -49,7 +49,7 @@ describe('the cache stage', () => {
   });
 
   function stage(policy = resolveCachePolicy({ ttl: 10, staleWhileRevalidate: 5, staleIfError: 60 }), dedupe = true) {
-    const store = createCacheStore({ store: 'memory', maxEntries: 100, logger: silentLogger });
+    const store = createMemoryStore(100);
     return { store, run: createCacheStage({ store, policyFor: () => policy, dedupe, invalidateOnMutation: true, logger: silentLogger, now: () => Date.now() }) };
   }
 

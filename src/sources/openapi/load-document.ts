@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { convertObj } from 'swagger2openapi';
 import { request } from 'undici';
 import { parseDocument } from 'yaml';
 import { SpecInvalidError, type Problem } from '../../errors.js';
@@ -132,6 +131,8 @@ async function readDocument(location: string, label: string, problems: Problem[]
  */
 async function fromSwagger2(doc: SpecDocument, problems: Problem[]): Promise<SpecDocument | undefined> {
   try {
+    // Loaded on first use: most specs are OpenAPI 3, and the converter costs memory in every gateway process.
+    const { convertObj } = await import('swagger2openapi');
     const converted = await convertObj(doc.root as never, { patch: true, warnOnly: true, resolve: false, resolveInternal: false });
     return { ...doc, root: converted.openapi as unknown, swagger2: true };
   } catch (error) {

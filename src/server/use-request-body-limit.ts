@@ -1,0 +1,46 @@
+import { createGraphQLError } from '@graphql-tools/utils';
+import type { Plugin } from 'graphql-yoga';
+
+/** Largest accepted request body, in bytes. */
+export const MAX_REQUEST_BODY_BYTES = 1_000_000;
+
+function tooLarge() {
+  return createGraphQLError(`Request body too large (over ${MAX_REQUEST_BODY_BYTES} bytes)`, { extensions: { code: 'BAD_REQUEST', http: { status: 413 } } });
+}
+
+/**
+ * Replaces yoga's built-in body limit (turned off with `maxRequestBodySize: false`): yoga pipes every body
+ * through a TransformStream, which showed up in the gateway's CPU profile (about 2% in DOMException alone).
+ * Almost every client sends Content-Length, which is checked as a number here for free; only a body of unknown
+ * length (chunked) is counted as it streams.
+ */
+export function useRequestBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      const contentLength = request.headers.get('content-length');
+      if (contentLength !== null) {
+        if (!/^\d+$/.test(contentLength)) throw createGraphQLError('Content-Length header is invalid', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+        if (Number(contentLength) > limit) throw tooLarge();
+        return;
+      }
+      if (!requestParser || !request.body) return;
+      const parse = requestParser;
+      setRequestParser(async (req) => {
+        const reader = req.body!.getReader();
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (size > limit) {
+            await reader.cancel();
+            throw tooLarge();
+          }
+          chunks.push(value);
+        }
+        return parse(new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, body: Buffer.concat(chunks) }));
+      });
+    },
+  };
+}
