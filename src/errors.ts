@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   FORBIDDEN: 'The credentials do not allow this operation.',
   RATE_LIMITED: 'Too many requests from this client.',
   QUERY_TOO_COMPLEX: 'The query exceeds a depth, alias, token or cost limit.',
+  BAD_REQUEST: 'The HTTP request is malformed or its body is too large.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,6 +4,8 @@
  */
 export interface CacheEntry {
   readonly value: unknown;
+  /** ETag / Last-Modified the backend sent with it, to revalidate it with a conditional request. */
+  readonly validators?: { readonly etag?: string; readonly lastModified?: string };
   /** Epoch ms when the backend produced the value. */
   readonly storedAt: number;
   /** Epoch ms until which the value may be served without asking the backend. */
@@ -41,8 +43,14 @@ export function entryAge(entry: CacheEntry, now: number): number {
   return Math.max(0, Math.floor((now - entry.storedAt) / 1000));
 }
 
-export function createEntry(value: unknown, now: number, policy: CachePolicy): CacheEntry {
-  return { value, storedAt: now, freshUntil: now + policy.ttl * 1000 };
+/** `ttlSeconds` overrides the policy's ttl: a backend's `max-age` when the config honours it. */
+export function createEntry(value: unknown, now: number, policy: CachePolicy, ttlSeconds = policy.ttl, validators?: CacheEntry['validators']): CacheEntry {
+  return { value, storedAt: now, freshUntil: now + ttlSeconds * 1000, ...(validators ? { validators } : {}) };
+}
+
+/** How long to keep an entry whose freshness is `ttlSeconds` rather than the policy's. */
+export function storeLifetimeMsFor(policy: CachePolicy, ttlSeconds: number): number {
+  return storeLifetimeMs({ ...policy, ttl: ttlSeconds });
 }
 
 /** How long the store must keep an entry: as long as any rule can still use it. 0 means don't store. */

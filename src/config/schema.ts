@@ -137,6 +137,12 @@ export const configSchema = z.strictObject({
       honorClientNoCache: z.boolean().default(true),
       /** A successful mutation purges the cached entries of its source. Default true. */
       invalidateOnMutation: z.boolean().default(true),
+      /**
+       * Honour HTTP backends' caching headers: `s-maxage`/`max-age` replace the ttl, `no-store`/`no-cache` are not
+       * stored, `private` is not stored in public entries, and stale entries with an ETag or Last-Modified are
+       * revalidated with a conditional request (a 304 refreshes them). Default true.
+       */
+      httpCaching: z.boolean().default(true),
     })
     .prefault({}),
   sources: z.array(sourceSchema).min(1, 'needs at least one source'),

@@ -18,6 +18,7 @@ export function createSourceCacheStage(config: GatewayConfig, source: SourceConf
     store,
     dedupe: source.dedupe ?? true,
     invalidateOnMutation: config.cache.invalidateOnMutation,
+    httpCaching: config.cache.httpCaching,
     logger: deps.logger.child({ source: source.name }),
     onEvent: (name, event) => deps.metrics.cacheEvents.inc({ source: name, event }),
     policyFor(call) {

@@ -1,8 +1,8 @@
-import { entryAge, entryUse, createEntry, storeLifetimeMs, type CacheEntry, type CachePolicy } from '../cache/entry.js';
+import { entryAge, entryUse, createEntry, storeLifetimeMs, storeLifetimeMsFor, type CacheEntry, type CachePolicy } from '../cache/entry.js';
 import { cacheKey } from '../cache/keys.js';
 import type { CacheStore } from '../cache/store.js';
 import type { Logger } from '../observability/logger.js';
-import { TransportError } from '../sources/types.js';
+import { TransportError, type HttpCaching } from '../sources/types.js';
 import type { SourceCall, Stage } from './types.js';
 
 export interface CacheStageOptions {
@@ -13,6 +13,11 @@ export interface CacheStageOptions {
   dedupe: boolean;
   /** A successful mutation purges the source's entries. Default true. */
   invalidateOnMutation: boolean;
+  /**
+   * Honour what HTTP backends say: `max-age`/`s-maxage` replace the ttl, `no-store`/`no-cache` and (for public
+   * entries) `private` prevent storing, and ETag/Last-Modified revalidate stale entries with a conditional request.
+   */
+  httpCaching: boolean;
   logger: Logger;
   onEvent?: (source: string, event: 'hit' | 'miss' | 'stale' | 'bypass' | 'refresh_error') => void;
   /** Injected so tests drive TTLs with fake timers. Default Date.now. */
@@ -39,12 +44,23 @@ export function createCacheStage(options: CacheStageOptions): Stage {
   const emit = (source: string, event: Parameters<NonNullable<CacheStageOptions['onEvent']>>[1]) => options.onEvent?.(source, event);
 
   /** One upstream call per key at a time; the shared call is detached from the first caller's disconnect. */
-  function fetchShared(key: string, call: SourceCall, next: (call: SourceCall) => Promise<unknown>, policy: CachePolicy): Promise<unknown> {
+  function fetchShared(key: string, call: SourceCall, next: (call: SourceCall) => Promise<unknown>, policy: CachePolicy, entry?: CacheEntry): Promise<unknown> {
     const existing = options.dedupe ? inflight.get(key) : undefined;
     if (existing) return existing;
     const lifetime = storeLifetimeMs(policy);
-    const pending = next(options.dedupe ? { ...call, signal: NEVER_ABORTED } : call).then(async (value) => {
-      if (lifetime > 0 && isStorable(value)) await store.set(key, createEntry(value, now(), policy), lifetime);
+    const http: HttpCaching | undefined = options.httpCaching && lifetime > 0 ? { validators: entry?.validators } : undefined;
+    const upstream = { ...call, ...(options.dedupe ? { signal: NEVER_ABORTED } : {}), ...(http ? { http } : {}) };
+    const pending = next(upstream).then(async (value) => {
+      if (http?.notModified && entry) {
+        // 304: the backend vouches for what we hold; it is fresh again for another ttl.
+        call.outcome.cache = 'revalidated';
+        await store.set(key, createEntry(entry.value, now(), policy, http.maxAge ?? policy.ttl, entry.validators), storeLifetimeMsFor(policy, http.maxAge ?? policy.ttl));
+        return entry.value;
+      }
+      if (lifetime === 0 || !isStorable(value)) return value;
+      if (http?.noStore || (http?.private && policy.scope === 'public')) return value;
+      const ttl = http?.maxAge ?? policy.ttl;
+      await store.set(key, createEntry(value, now(), policy, ttl, http?.received), storeLifetimeMsFor(policy, ttl));
       return value;
     });
     if (options.dedupe) {
@@ -101,7 +117,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     call.outcome.cache = call.bypassCache ? 'bypass' : 'miss';
     emit(call.source, call.outcome.cache);
     try {
-      return await fetchShared(key, call, next, policy);
+      return await fetchShared(key, call, next, policy, entry);
     } catch (error) {
       if (entry && use !== 'expired' && canServeStaleAfter(error)) {
         logger.debug({ source: call.source, operation: call.operation.operationId, err: error }, 'backend failed; serving stale');

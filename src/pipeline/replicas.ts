@@ -39,7 +39,11 @@ export function createReplicaPool(options: ReplicaPoolOptions): Terminal {
     for (const index of pickOrder()) {
       if (call.signal.aborted) break;
       try {
-        const result = await transport.call(endpoints[index]!, call.operation, call.args, { signal: call.signal, headers: call.headers });
+        const result = await transport.call(endpoints[index]!, call.operation, call.args, {
+          signal: call.signal,
+          headers: call.headers,
+          ...(call.http ? { http: call.http } : {}),
+        });
         downUntil[index] = 0;
         return result;
       } catch (error) {

@@ -1,4 +1,4 @@
-import type { OperationSpec, Transport } from '../sources/types.js';
+import type { HttpCaching, OperationSpec, Transport } from '../sources/types.js';
 
 /** One backend call as it travels through the pipeline. */
 export interface SourceCall {
@@ -17,6 +17,8 @@ export interface SourceCall {
   readonly bypassCache: boolean;
   /** Key that separates callers for private cache entries ('' for anonymous callers). */
   readonly scopeKey: string;
+  /** HTTP caching exchange with the transport, set by the cache stage (see `TransportCall.http`). */
+  readonly http?: HttpCaching;
 }
 
 /** What the pipeline found out about one call, for `extensions.stale` and the `Cache-Status` header. */
@@ -24,7 +26,7 @@ export interface CallOutcome {
   /** Seconds since the served value was fetched, when a stale value was served instead of a live answer. */
   staleAge?: number;
   /** How the cache took part, when it did. */
-  cache?: 'hit' | 'miss' | 'stale' | 'bypass' | 'uncacheable';
+  cache?: 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated' | 'uncacheable';
 }
 
 /** One stage: do something around `next`, the rest of the pipeline. */

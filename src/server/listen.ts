@@ -13,7 +13,7 @@ export interface RunningServer extends AsyncDisposable {
 }
 
 /** Serves a gateway on node:http. Port 0 picks a free port; `url` tells which. */
-export async function listen(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
+export async function listen(gateway: Gateway, options: { port: number; host: string; drainMs?: number }): Promise<RunningServer> {
   const server = createServer(gateway.yoga as never);
   // Behind a load balancer, idle keep-alive sockets must outlive the balancer's, or requests race a close.
   server.keepAliveTimeout = 65_000;
@@ -34,7 +34,14 @@ export async function listen(gateway: Gateway, options: { port: number; host: st
     (closing ??= graphqlWs.close().then(
       () =>
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // In-flight requests get `drainMs` (default 5 s) to finish; then their sockets are cut so a stuck
+          // client cannot hold the shutdown forever.
+          const cut = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 5_000);
+          cut.unref();
+          server.close(() => {
+            clearTimeout(cut);
+            resolve();
+          });
           server.closeIdleConnections();
         }),
     ));

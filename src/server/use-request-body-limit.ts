@@ -1,11 +1,11 @@
-import { createGraphQLError } from '@graphql-tools/utils';
 import type { Plugin } from 'graphql-yoga';
+import { createGatewayError } from '../errors.js';
 
 /** Largest accepted request body, in bytes. */
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
 function tooLarge() {
-  return createGraphQLError(`Request body too large (over ${MAX_REQUEST_BODY_BYTES} bytes)`, { extensions: { code: 'BAD_REQUEST', http: { status: 413 } } });
+  return createGatewayError('BAD_REQUEST', `Request body too large (over ${MAX_REQUEST_BODY_BYTES} bytes)`, { httpStatus: 413 });
 }
 
 /**
@@ -16,10 +16,14 @@ function tooLarge() {
  */
 export function useRequestBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
   return {
+    onResponse({ response }) {
+      // The unread rest of a refused body would keep the connection busy: close it after the answer.
+      if (response.status === 413) response.headers.set('connection', 'close');
+    },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const contentLength = request.headers.get('content-length');
       if (contentLength !== null) {
-        if (!/^\d+$/.test(contentLength)) throw createGraphQLError('Content-Length header is invalid', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+        if (!/^\d+$/.test(contentLength)) throw createGatewayError('BAD_REQUEST', 'Content-Length header is invalid', { httpStatus: 400 });
         if (Number(contentLength) > limit) throw tooLarge();
         return;
       }

@@ -34,6 +34,8 @@ function cacheStatusEntry(source: string, outcome: string): string {
       return `${name}; hit`;
     case 'stale':
       return `${name}; hit; detail=stale`;
+    case 'revalidated':
+      return `${name}; fwd=stale; fwd-status=304`;
     case 'bypass':
       return `${name}; fwd=request`;
     case 'uncacheable':

@@ -58,6 +58,33 @@ export interface TransportCall {
   readonly signal: AbortSignal;
   /** Client headers the source's config allows to be forwarded (lower-case names). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * HTTP caching, for transports that speak HTTP. When present, the transport records what the response said
+   * about caching in it; with `validators` it asks conditionally (If-None-Match / If-Modified-Since) and, on
+   * 304 Not Modified, sets `notModified` and resolves with undefined.
+   */
+  readonly http?: HttpCaching;
+}
+
+/** What an HTTP backend said about caching its answer, and what the cache asks it to revalidate. */
+export interface HttpCaching {
+  /** Validators of the entry being revalidated. */
+  readonly validators?: HttpValidators | undefined;
+  /** Seconds the response may be cached by a shared cache (`s-maxage`, else `max-age`). */
+  maxAge?: number;
+  /** `no-store` (or `no-cache`, which we cannot honour without revalidating every time): don't store it. */
+  noStore?: boolean;
+  /** `private`: only for the caller it was made for. */
+  private?: boolean;
+  /** Validators of this response, for revalidating it later. */
+  received?: HttpValidators;
+  /** The backend answered 304: the entry is still good. */
+  notModified?: boolean;
+}
+
+export interface HttpValidators {
+  readonly etag?: string;
+  readonly lastModified?: string;
 }
 
 /**

@@ -50,7 +50,7 @@ describe('the cache stage', () => {
 
   function stage(policy = resolveCachePolicy({ ttl: 10, staleWhileRevalidate: 5, staleIfError: 60 }), dedupe = true) {
     const store = createMemoryStore(100);
-    return { store, run: createCacheStage({ store, policyFor: () => policy, dedupe, invalidateOnMutation: true, logger: silentLogger, now: () => Date.now() }) };
+    return { store, run: createCacheStage({ store, policyFor: () => policy, dedupe, invalidateOnMutation: true, httpCaching: true, logger: silentLogger, now: () => Date.now() }) };
   }
 
   it('serves a fresh entry without calling the backend, until the ttl passes', async () => {

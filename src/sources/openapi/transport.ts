@@ -1,5 +1,5 @@
 import { Pool, type Dispatcher, type FormData } from 'undici';
-import { TransportError, type ConvertedSource, type OperationSpec, type Transport, type TransportCall } from '../types.js';
+import { TransportError, type ConvertedSource, type HttpCaching, type OperationSpec, type Transport, type TransportCall } from '../types.js';
 import type { OpenApiOperation } from './operation.js';
 import { encodeBody } from './encode-body.js';
 import { addHeaderParameters, buildRequestPath, cookieHeader } from './serialize-parameters.js';
@@ -97,6 +97,27 @@ async function readResponse(label: string, operation: OpenApiOperation, response
   throw new TransportError('bad-response', `${label} answered ${status}`, { status });
 }
 
+/** RFC 9111 as far as a shared cache in front of one backend needs it. */
+function readCachingHeaders(http: HttpCaching, headers: Dispatcher.ResponseData['headers']): void {
+  const cacheControl = headerText(headers['cache-control'])?.toLowerCase();
+  if (cacheControl !== undefined) {
+    const directives = new Map<string, string | undefined>();
+    for (const part of cacheControl.split(',')) {
+      const [name, value] = part.trim().split('=', 2) as [string, string | undefined];
+      if (name) directives.set(name, value?.replace(/^"|"$/g, ''));
+    }
+    if (directives.has('no-store') || directives.has('no-cache')) http.noStore = true;
+    if (directives.has('private')) http.private = true;
+    const seconds = Number(directives.get('s-maxage') ?? directives.get('max-age'));
+    if (Number.isFinite(seconds) && seconds >= 0) http.maxAge = seconds;
+  }
+  const etag = headerText(headers['etag']);
+  const lastModified = headerText(headers['last-modified']);
+  if (etag !== undefined || lastModified !== undefined) {
+    http.received = { ...(etag !== undefined ? { etag } : {}), ...(lastModified !== undefined ? { lastModified } : {}) };
+  }
+}
+
 /** What a failed call rejects with: our own errors as they are, the abort reason unless it is a timeout, else unavailable. */
 function toCallFailure(error: unknown, label: string, signal: AbortSignal): unknown {
   if (error instanceof TransportError) return error;
@@ -160,6 +181,9 @@ export function createOpenApiTransport(source: ConvertedSource<OpenApiOperation>
       }
     }
     if (operation.response.kind === 'json') headers['accept'] ??= 'application/json';
+    const validators = call.http?.validators;
+    if (validators?.etag !== undefined) headers['if-none-match'] = validators.etag;
+    if (validators?.lastModified !== undefined) headers['if-modified-since'] = validators.lastModified;
     try {
       const response = await pool.request({
         path: buildRequestPath(operation, basePath, args, staticQuery),
@@ -168,6 +192,14 @@ export function createOpenApiTransport(source: ConvertedSource<OpenApiOperation>
         body,
         signal: call.signal,
       });
+      if (call.http) {
+        readCachingHeaders(call.http, response.headers);
+        if (response.statusCode === 304 && validators) {
+          await response.body.dump();
+          call.http.notModified = true;
+          return undefined;
+        }
+      }
       return await readResponse(label, operation, response);
     } catch (error) {
       throw toCallFailure(error, label, call.signal);
