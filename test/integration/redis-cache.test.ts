@@ -35,6 +35,24 @@ async function post(url: string, query: string) {
   return { status: response.status, body: (await response.json()) as GraphqlBody };
 }
 
+/** Redis, the demo backends (logistics in its own process) and two gateway processes sharing the cache. */
+async function startCluster(dir: ReturnType<typeof tempDir>, cache: Record<string, unknown>, inventoryLatencyMs = 0) {
+  const redis = await startRedis(redisServer!);
+  const backends = await Promise.all([startInventory({ latencyMs: inventoryLatencyMs }), startOrders(), startReviews()]);
+  const logistics = await startBackendProcess('logistics');
+  const raw = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as Record<string, unknown>;
+  raw['cache'] = { store: redis.url, ...cache };
+  for (const source of raw['sources'] as { spec?: string; proto?: string; schema?: string }[]) {
+    for (const key of ['spec', 'proto', 'schema'] as const) if (source[key]) source[key] = new URL(source[key]!, `file://${DEMO_CONFIG}`).pathname;
+  }
+  raw['links'] = new URL(raw['links'] as string, `file://${DEMO_CONFIG}`).pathname;
+  const config = dir.write('interchange.yaml', toYaml(raw));
+  const [inventory, orders, reviews] = backends;
+  const env = { INVENTORY_URL: inventory!.url, LOGISTICS_URL: logistics.url, ORDERS_ADDRESS: orders!.url, REVIEWS_URL: `${reviews!.url}/graphql` };
+  const [nodeA, nodeB] = await Promise.all([startGatewayProcess(config, env), startGatewayProcess(config, env)]);
+  return { redis, backends, logistics, nodeA, nodeB };
+}
+
 describe.skipIf(!redisServer)('a cache shared through redis by two gateway processes', () => {
   using dir = tempDir();
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -44,19 +62,7 @@ describe.skipIf(!redisServer)('a cache shared through redis by two gateway proce
   let nodeB: Awaited<ReturnType<typeof startGatewayProcess>>;
 
   beforeAll(async () => {
-    redis = await startRedis(redisServer!);
-    backends = await Promise.all([startInventory(), startOrders(), startReviews()]);
-    logistics = await startBackendProcess('logistics');
-    const raw = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as Record<string, unknown>;
-    raw['cache'] = { store: redis.url, staleIfError: 3600 };
-    for (const source of raw['sources'] as { spec?: string; proto?: string; schema?: string }[]) {
-      for (const key of ['spec', 'proto', 'schema'] as const) if (source[key]) source[key] = new URL(source[key]!, `file://${DEMO_CONFIG}`).pathname;
-    }
-    raw['links'] = new URL(raw['links'] as string, `file://${DEMO_CONFIG}`).pathname;
-    const config = dir.write('interchange.yaml', toYaml(raw));
-    const [inventory, orders, reviews] = backends;
-    const env = { INVENTORY_URL: inventory!.url, LOGISTICS_URL: logistics.url, ORDERS_ADDRESS: orders!.url, REVIEWS_URL: `${reviews!.url}/graphql` };
-    [nodeA, nodeB] = await Promise.all([startGatewayProcess(config, env), startGatewayProcess(config, env)]);
+    ({ redis, backends, logistics, nodeA, nodeB } = await startCluster(dir, { staleIfError: 3600 }));
   }, 60_000);
 
   afterAll(async () => {
@@ -99,8 +105,48 @@ describe.skipIf(!redisServer)('a cache shared through redis by two gateway proce
     }
     expect(stored).toBe(true);
     await logistics.kill();
-    const { body } = await post(nodeB.url, query);
+    // Node B reconnects on its own schedule: ask until it reads the shared entry (bounded: 5 s).
+    let body: GraphqlBody = {};
+    for (let attempt = 0; attempt < 50; attempt++) {
+      body = (await post(nodeB.url, query)).body;
+      if (!body.errors) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(body.errors).toBeUndefined();
     expect(body.extensions!['stale']).toEqual([expect.objectContaining({ source: 'logistics' })]);
+  });
+});
+
+describe.skipIf(!redisServer)('stale-while-revalidate across two gateway processes', () => {
+  using dir = tempDir();
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  beforeAll(async () => {
+    // Inventory takes 300 ms, so every request below arrives while the refresh is still running: without the
+    // lock, each node would start one.
+    cluster = await startCluster(dir, { ttl: 2, staleWhileRevalidate: 600 }, 300);
+  }, 60_000);
+  afterAll(async () => {
+    if (!cluster) return;
+    await Promise.all([cluster.nodeA.kill(), cluster.nodeB.kill(), cluster.logistics.kill(), cluster.redis.kill(), ...cluster.backends.map((b) => b.close())]);
+  });
+
+  it('serves the entry at once on both nodes and refreshes it once, through a Redis lock', async () => {
+    const inventory = cluster.backends[0]!;
+    expect((await post(cluster.nodeA.url, SEED_QUERY)).body).toEqual({ data: SEED_RESULT });
+    expect(inventory.stats.byOperation).toEqual({ productsByIds: 1 });
+    // Past the 2 s ttl, inside the revalidation window.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 === 0 ? cluster.nodeA.url : cluster.nodeB.url, SEED_QUERY)));
+    // Every answer is complete and stale: served at once, without waiting for inventory.
+    for (const answer of answers) expect(answer.body.data).toEqual(SEED_RESULT);
+    for (const answer of answers) expect(answer.body.extensions!['stale']).toEqual(expect.arrayContaining([expect.objectContaining({ source: 'inventory' })]));
+    // The refresh lands in Redis; from then on both nodes answer fresh.
+    let fresh = false;
+    for (let attempt = 0; attempt < 50 && !fresh; attempt++) {
+      fresh = (await post(cluster.nodeB.url, SEED_QUERY)).body.extensions === undefined;
+      if (!fresh) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(fresh).toBe(true);
+    expect(inventory.stats.byOperation).toEqual({ productsByIds: 2 });
   });
 });
