@@ -4,7 +4,7 @@
  */
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import type { BackendCallCounts } from './backends-main.js';
+import type { BackendCallCounts, BackendName } from './backends-main.js';
 import { isAlive, type BenchChild } from './children.js';
 import { readCpuTicks, sampleRss } from './proc-stats.js';
 
@@ -15,7 +15,17 @@ export interface BackendControl {
   readonly pid: number;
   stats(): Promise<BackendCallCounts>;
   reset(): Promise<void>;
+  /** Closes one backend's server: its port refuses connections until `start`. */
+  stop(backend: BackendName): Promise<void>;
+  /** Starts a stopped backend again on the same port (with new call counters). */
+  start(backend: BackendName): Promise<void>;
 }
+
+/**
+ * What every response body must be: the exact string (so a wrong field order counts too), or a function that
+ * says whether a body is right, for answers that vary (the `age` of a stale value).
+ */
+export type BodyExpectation = string | ((body: string) => boolean);
 
 export function backendControl(child: BenchChild, controlUrl: string): BackendControl {
   return {
@@ -30,15 +40,23 @@ export function backendControl(child: BenchChild, controlUrl: string): BackendCo
       await body.dump();
       if (statusCode !== 204) throw new Error(`backend stats reset: HTTP ${statusCode}`);
     },
+    stop: (backend) => toggle('stop', backend),
+    start: (backend) => toggle('start', backend),
   };
+
+  async function toggle(action: 'stop' | 'start', backend: BackendName): Promise<void> {
+    const { statusCode, body } = await request(`${controlUrl}/${action}?backend=${backend}`, { method: 'POST' });
+    const text = await body.text();
+    if (statusCode !== 204) throw new Error(`${action} ${backend}: HTTP ${statusCode} ${text}`);
+  }
 }
 
 export interface ThroughputOptions {
   url: string;
   /** The request body (`{"query": ...}`). */
   body: string;
-  /** The exact response body every request must get. */
-  expectedBody: string;
+  /** What every response body (warm-up included) must be. */
+  expectedBody: BodyExpectation;
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
@@ -83,11 +101,12 @@ function monotonicMicros(): number {
 }
 
 /** Keeps the first mismatching body of a run so a failure can be shown, not only counted. */
-function bodyChecker(expected: string): { verify: (body: unknown) => boolean; firstMismatch: () => string | undefined } {
+function bodyChecker(expected: BodyExpectation): { verify: (body: unknown) => boolean; firstMismatch: () => string | undefined } {
   let first: string | undefined;
+  const matches = typeof expected === 'string' ? (body: unknown) => body === expected : (body: unknown) => typeof body === 'string' && expected(body);
   return {
     verify(body) {
-      if (body === expected) return true;
+      if (matches(body)) return true;
       first ??= String(body).slice(0, 500);
       return false;
     },
@@ -167,7 +186,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
 export interface LatencyOptions {
   url: string;
   body: string;
-  expectedBody: string;
+  expectedBody: BodyExpectation;
   /** Measured requests, sent one after the other after one unmeasured request. */
   requests: number;
   backends: BackendControl;
@@ -195,16 +214,14 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
   await options.backends.reset();
   const samplesMs: number[] = [];
   let mismatches = 0;
-  let firstMismatch: string | undefined;
+  const check = bodyChecker(options.expectedBody);
   for (let index = 0; index < options.requests; index++) {
     const startedAt = performance.now();
     const text = await send();
     samplesMs.push(performance.now() - startedAt);
-    if (text !== options.expectedBody) {
-      mismatches++;
-      firstMismatch ??= text.slice(0, 500);
-    }
+    if (!check.verify(text)) mismatches++;
   }
+  const firstMismatch = check.firstMismatch();
   const counts = await options.backends.stats();
   const callsBy: Record<string, number> = {};
   for (const [name, stats] of Object.entries(counts)) callsBy[name] = stats.calls / options.requests;

@@ -5,6 +5,10 @@
  *
  *   npm run bench -- [--duration 15] [--warmup 5] [--connections 50] [--quick] [--profile]
  *                    [--latency-ms 100] [--latency-requests 20] [--skip-latency] [--dedupe]
+ *
+ * `npm run bench -- --cache` (issue 6) measures the cache instead: the gateway with a warm cache against the
+ * gateway uncached and the baseline, then the gateway with stale-if-error with all backends up against with
+ * the logistics backend stopped (stale answers served).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { SEED_QUERY, SEED_RESULT } from '../test/helpers/demo-gateway.js';
 import type { BackendsReady } from './backends-main.js';
 import { parseReadyLine, startChild, stopAllChildren, type BenchChild } from './children.js';
-import { backendControl, measureLatency, measureThroughput, type BackendControl, type LatencyResult, type ThroughputResult } from './measure.js';
+import { backendControl, GRAPHQL_HEADERS, measureLatency, measureThroughput, type BackendControl, type BodyExpectation, type LatencyResult, type ThroughputResult } from './measure.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { findMainThreadProfile, formatProfileSummary, readProfile, summariseProfile, type ProfileSummary } from './profile-summary.js';
 
@@ -37,6 +41,8 @@ interface Flags {
   skipLatency: boolean;
   /** Keep the sources' default request coalescing (identical concurrent reads share one call). Default false. */
   dedupe: boolean;
+  /** The issue-6 cache benchmark instead of the default one (no latency runs, no profile). */
+  cache: boolean;
 }
 
 function readFlags(argv: string[]): Flags {
@@ -52,6 +58,7 @@ function readFlags(argv: string[]): Flags {
       'latency-requests': { type: 'string', default: '20' },
       'skip-latency': { type: 'boolean', default: false },
       dedupe: { type: 'boolean', default: false },
+      cache: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -61,6 +68,7 @@ function readFlags(argv: string[]): Flags {
     return value;
   }
   const quick = values.quick === true;
+  if (values.cache === true && values.profile === true) throw new RangeError('--profile is not supported with --cache');
   return {
     durationSeconds: positiveInt('duration', values.duration ?? (quick ? '5' : '15')),
     warmupSeconds: positiveInt('warmup', values.warmup ?? (quick ? '2' : '5'), 0),
@@ -70,8 +78,12 @@ function readFlags(argv: string[]): Flags {
     latencyRequests: positiveInt('latency-requests', values['latency-requests']!),
     skipLatency: values['skip-latency'] === true,
     dedupe: values.dedupe === true,
+    cache: values.cache === true,
   };
 }
+
+/** A source's `cache:` block, as in interchange.yaml (seconds). */
+type SourceCachePolicy = { ttl?: number; staleWhileRevalidate?: number; staleIfError?: number };
 
 /**
  * interchange.yaml with the cache fully off (`ttl: 0` stores no fresh answers, `staleIfError: 0` no stale-if-error
@@ -80,18 +92,22 @@ function readFlags(argv: string[]): Flags {
  * Unless `dedupe` is set, every source also gets `dedupe: false`: with 50 connections sending the same query,
  * coalescing identical in-flight reads lets most requests ride on another's backend calls, which the baseline
  * cannot do, and CPU per request would then compare unequal amounts of work.
+ *
+ * `sourceCache` (the cache benchmark) is set as `cache:` on every source, over that global cache-off policy,
+ * so what it does not name stays off. `name` tells several configs in one directory apart.
  */
-function writeBenchConfig(dir: string, options: { dedupe: boolean }): string {
+function writeBenchConfig(dir: string, options: { dedupe: boolean; sourceCache?: SourceCachePolicy; name?: string }): string {
   const config = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { sources: Record<string, unknown>[]; links?: string; cache?: unknown };
   const absolute = (path: unknown): unknown => (typeof path === 'string' && !/^https?:\/\//.test(path) ? resolve(ROOT, path) : path);
   for (const source of config.sources) {
     for (const key of ['spec', 'proto', 'schema']) if (key in source) source[key] = absolute(source[key]);
     if (Array.isArray(source['includeDirs'])) source['includeDirs'] = source['includeDirs'].map(absolute);
     if (!options.dedupe) source['dedupe'] = false;
+    if (options.sourceCache) source['cache'] = { ...options.sourceCache };
   }
   if (config.links !== undefined) config.links = absolute(config.links) as string;
   config.cache = { ...(typeof config.cache === 'object' ? config.cache : {}), ttl: 0, staleIfError: 0 };
-  const file = join(dir, 'interchange.bench.yaml');
+  const file = join(dir, options.name === undefined ? 'interchange.bench.yaml' : `interchange.bench.${options.name}.yaml`);
   writeFileSync(file, stringifyYaml(config));
   return file;
 }
@@ -105,51 +121,77 @@ interface Stack {
   baselineUrl: string;
 }
 
-async function startStack(options: { configFile: string; latencyMs: number; label: string; cpuProfileDir?: string }): Promise<Stack> {
+interface Backends {
+  backends: BenchChild;
+  control: BackendControl;
+  /** Where the backends are, as the gateway's config and the baseline read it. */
+  env: Record<string, string>;
+}
+
+async function startBackends(latencyMs: number, label: string): Promise<Backends> {
   const backends = await startChild({
-    name: `backends${options.label}`,
+    name: `backends${label}`,
     entry: 'bench/backends-main.ts',
-    args: ['--latency-ms', String(options.latencyMs)],
+    args: ['--latency-ms', String(latencyMs)],
     cwd: ROOT,
     ready: parseReadyLine,
   });
   const ready = backends.ready as BackendsReady;
   const env = { INVENTORY_URL: ready.inventory, LOGISTICS_URL: ready.logistics, ORDERS_ADDRESS: ready.orders, REVIEWS_URL: ready.reviews };
-  const [gateway, baseline] = await Promise.all([
-    startChild({
-      name: `gateway${options.label}`,
-      // No --cpu-prof-name: tsx's loader thread writes a profile too and would overwrite the main thread's.
-      nodeArgs: options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [],
-      entry: 'dist/cli/main.js',
-      args: ['serve', '--config', options.configFile, '--port', '0'],
-      // No info logs: nothing is logged per request at info anyway, and the start-up lines are not needed.
-      env: { ...env, LOG_LEVEL: 'warn' },
-      cwd: ROOT,
-      ready: (line) => /Interchange is serving \d+ sources at (\S+)/.exec(line)?.[1],
-    }),
-    startChild({
-      name: `baseline${options.label}`,
-      entry: '.bench-results/build/baseline-main.js',
-      env: { ...env, ORDERS_PROTO: join(ROOT, 'schemas', 'orders.proto') },
-      cwd: ROOT,
-      ready: parseReadyLine,
-    }),
-  ]);
-  return {
-    backends,
-    control: backendControl(backends, ready.control),
-    gateway,
-    gatewayUrl: gateway.ready as string,
-    baseline,
-    baselineUrl: (baseline.ready as { url: string }).url,
-  };
+  return { backends, control: backendControl(backends, ready.control), env };
 }
 
-/** One request to each server before measuring: a wrong answer stops the run with the body shown. */
-async function checkOnce(name: string, url: string, body: string, expected: string): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body });
+/** `interchange serve` (compiled) on `configFile`; `ready` is its GraphQL URL. */
+function startGateway(options: { configFile: string; env: Record<string, string>; name: string; cpuProfileDir?: string }): Promise<BenchChild> {
+  return startChild({
+    name: options.name,
+    // No --cpu-prof-name: tsx's loader thread writes a profile too and would overwrite the main thread's.
+    nodeArgs: options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [],
+    entry: 'dist/cli/main.js',
+    args: ['serve', '--config', options.configFile, '--port', '0'],
+    // No info logs: nothing is logged per request at info anyway, and the start-up lines are not needed.
+    env: { ...options.env, LOG_LEVEL: 'warn' },
+    cwd: ROOT,
+    ready: (line) => /Interchange is serving \d+ sources at (\S+)/.exec(line)?.[1],
+  });
+}
+
+/** The direct-call baseline (compiled); `ready` is `{ url }`. */
+function startBaseline(env: Record<string, string>, name: string): Promise<BenchChild> {
+  return startChild({
+    name,
+    entry: '.bench-results/build/baseline-main.js',
+    env: { ...env, ORDERS_PROTO: join(ROOT, 'schemas', 'orders.proto') },
+    cwd: ROOT,
+    ready: parseReadyLine,
+  });
+}
+
+const gatewayUrlOf = (gateway: BenchChild): string => gateway.ready as string;
+const baselineUrlOf = (baseline: BenchChild): string => (baseline.ready as { url: string }).url;
+
+async function startStack(options: { configFile: string; latencyMs: number; label: string; cpuProfileDir?: string }): Promise<Stack> {
+  const { backends, control, env } = await startBackends(options.latencyMs, options.label);
+  const [gateway, baseline] = await Promise.all([
+    startGateway({ configFile: options.configFile, env, name: `gateway${options.label}`, ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) }),
+    startBaseline(env, `baseline${options.label}`),
+  ]);
+  return { backends, control, gateway, gatewayUrl: gatewayUrlOf(gateway), baseline, baselineUrl: baselineUrlOf(baseline) };
+}
+
+/**
+ * One request to a server before measuring: a wrong answer stops the run with the body shown. Returns the
+ * response's `Cache-Status` header (null when there is none).
+ */
+async function checkOnce(name: string, url: string, body: string, expected: BodyExpectation): Promise<string | null> {
+  const response = await fetch(url, { method: 'POST', headers: GRAPHQL_HEADERS, body });
   const text = await response.text();
-  if (text !== expected) throw new Error(`${name} answered the seed query wrongly (HTTP ${response.status}):\n  got      ${text}\n  expected ${expected}`);
+  const right = typeof expected === 'string' ? text === expected : expected(text);
+  if (!right || response.status !== 200) {
+    const wanted = typeof expected === 'string' ? expected : `(checked by ${expected.name || 'a function'})`;
+    throw new Error(`${name} answered the seed query wrongly (HTTP ${response.status}):\n  got      ${text}\n  expected ${wanted}`);
+  }
+  return response.headers.get('cache-status');
 }
 
 function stopStack(stack: Stack, gatewayGraceMs = 5_000): Promise<unknown> {
@@ -164,29 +206,57 @@ function ratio(a: number, b: number): string {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
 }
 
-function throughputTable(gateway: ThroughputResult, baseline: ThroughputResult): string {
-  const rows: [string, (r: ThroughputResult) => number, (v: number) => string][] = [
-    ['requests/s', (r) => r.requestsPerSecond, fixed(0)],
-    ['latency p50 (ms)', (r) => r.latencyMs.p50, fixed(1)],
-    ['latency p99 (ms)', (r) => r.latencyMs.p99, fixed(1)],
-    ['CPU µs / request', (r) => r.cpuMicrosPerRequest, fixed(0)],
-    ['CPU % of one core', (r) => r.cpuPercentOfCore, fixed(0)],
-    ['peak RSS in window (MB)', (r) => r.peakRssMB, fixed(1)],
-    ['VmHWM, whole life (MB)', (r) => r.lifetimeHwmMB, fixed(1)],
-    ['backend calls / request', (r) => r.backendCallsPerRequest, fixed(3)],
-    ['  inventory', (r) => r.backendCallsPerRequestBy['inventory'] ?? Number.NaN, fixed(3)],
-    ['  logistics', (r) => r.backendCallsPerRequestBy['logistics'] ?? Number.NaN, fixed(3)],
-    ['  orders (gRPC)', (r) => r.backendCallsPerRequestBy['orders'] ?? Number.NaN, fixed(3)],
-    ['  reviews', (r) => r.backendCallsPerRequestBy['reviews'] ?? Number.NaN, fixed(3)],
-    ['backends CPU µs / request', (r) => r.backendsCpuMicrosPerRequest, fixed(0)],
-    ['requests measured', (r) => r.requests, fixed(0)],
-    ['errors + timeouts', (r) => r.errors + r.timeouts, fixed(0)],
-    ['non-2xx', (r) => r.non2xx, fixed(0)],
-    ['wrong bodies', (r) => r.mismatches + r.warmup.mismatches, fixed(0)],
-  ];
-  const lines = [`${'metric'.padEnd(27)}${'gateway'.padStart(12)}${'baseline'.padStart(12)}${'gw/base'.padStart(10)}`];
+type Row = [label: string, get: (r: ThroughputResult) => number, format: (v: number) => string];
+
+const THROUGHPUT_ROWS: Row[] = [
+  ['requests/s', (r) => r.requestsPerSecond, fixed(0)],
+  ['latency p50 (ms)', (r) => r.latencyMs.p50, fixed(1)],
+  ['latency p99 (ms)', (r) => r.latencyMs.p99, fixed(1)],
+  ['CPU µs / request', (r) => r.cpuMicrosPerRequest, fixed(0)],
+  ['CPU % of one core', (r) => r.cpuPercentOfCore, fixed(0)],
+  ['peak RSS in window (MB)', (r) => r.peakRssMB, fixed(1)],
+  ['VmHWM, whole life (MB)', (r) => r.lifetimeHwmMB, fixed(1)],
+  ['backend calls / request', (r) => r.backendCallsPerRequest, fixed(3)],
+  ['  inventory', (r) => r.backendCallsPerRequestBy['inventory'] ?? Number.NaN, fixed(3)],
+  ['  logistics', (r) => r.backendCallsPerRequestBy['logistics'] ?? Number.NaN, fixed(3)],
+  ['  orders (gRPC)', (r) => r.backendCallsPerRequestBy['orders'] ?? Number.NaN, fixed(3)],
+  ['  reviews', (r) => r.backendCallsPerRequestBy['reviews'] ?? Number.NaN, fixed(3)],
+  ['backends CPU µs / request', (r) => r.backendsCpuMicrosPerRequest, fixed(0)],
+  ['requests measured', (r) => r.requests, fixed(0)],
+  ['errors + timeouts', (r) => r.errors + r.timeouts, fixed(0)],
+  ['non-2xx', (r) => r.non2xx, fixed(0)],
+  ['wrong bodies', (r) => r.mismatches + r.warmup.mismatches, fixed(0)],
+];
+
+/** Rows picked from THROUGHPUT_ROWS by label, in the order given. */
+function rowsNamed(...labels: string[]): Row[] {
+  return labels.map((label) => {
+    const row = THROUGHPUT_ROWS.find(([name]) => name === label);
+    if (row === undefined) throw new Error(`no table row ${label}`);
+    return row;
+  });
+}
+
+/**
+ * One column per result, then one per ratio (`of` ÷ `to`, indices into `columns`).
+ * The default run's table: columns gateway, baseline and the ratio gw/base.
+ */
+function throughputTable(columns: { label: string; result: ThroughputResult }[], ratios: { label: string; of: number; to: number }[], rows: Row[] = THROUGHPUT_ROWS): string {
+  const widthOf = (label: string, min: number) => Math.max(min, label.length + 2);
+  const pick = (index: number): ThroughputResult => {
+    const column = columns[index];
+    if (column === undefined) throw new Error(`no column ${index}`);
+    return column.result;
+  };
+  let header = 'metric'.padEnd(27);
+  for (const { label } of columns) header += label.padStart(widthOf(label, 12));
+  for (const { label } of ratios) header += label.padStart(widthOf(label, 10));
+  const lines = [header];
   for (const [label, get, format] of rows) {
-    lines.push(`${label.padEnd(27)}${format(get(gateway)).padStart(12)}${format(get(baseline)).padStart(12)}${ratio(get(gateway), get(baseline)).padStart(10)}`);
+    let line = label.padEnd(27);
+    for (const column of columns) line += format(get(column.result)).padStart(widthOf(column.label, 12));
+    for (const r of ratios) line += ratio(get(pick(r.of)), get(pick(r.to))).padStart(widthOf(r.label, 10));
+    lines.push(line);
   }
   return lines.join('\n');
 }
@@ -196,6 +266,209 @@ function latencyLine(label: string, result: LatencyResult, targetMs: number): st
     .map(([name, value]) => `${name} ${fixed(2)(value)}`)
     .join(', ');
   return `${label.padEnd(34)} median ${fixed(1)(result.medianMs).padStart(6)} ms (target ${targetMs}, ${fixed(1)(result.medianMs - targetMs)} ms over; min ${fixed(1)(result.minMs)}, max ${fixed(1)(result.maxMs)}), wrong bodies ${result.mismatches}; calls/req: ${calls}`;
+}
+
+// ---------------------------------------------------------------------------------------------- the cache benchmark (--cache)
+
+/** The per-source cache policies of the three gateways of the cache benchmark (over the global cache-off). */
+const CACHE_CONFIGS = {
+  /** Fresh for 5 minutes: after the warm-up, the whole run is served from the cache. */
+  warm: { ttl: 300 },
+  /** Nothing served fresh from the cache; every answer kept for an hour to be served when the backend fails. */
+  staleIfError: { ttl: 0, staleIfError: 3600 },
+} as const satisfies Record<string, SourceCachePolicy>;
+
+/** The backend stopped in the down phase, and where its value sits in the seed query's answer. */
+const DOWN_BACKEND = 'logistics';
+const DOWN_PATH = ['order', 'shipment'];
+
+interface StaleAges {
+  /** Stale answers seen (warm-up, measured window and the checks), and the smallest and largest `age`. */
+  count: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * A body check for the down phase: `data` equal to `data` byte for byte (field order included), no `errors`, and
+ * `extensions` exactly `{ stale: [{ source: "logistics", path: ["order","shipment"], age }] }` with a whole `age`
+ * from 0 to `maxAge` seconds. Ages seen are recorded in `ages`.
+ */
+function staleAnswerOf(data: unknown, maxAge: number, ages: StaleAges): (body: string) => boolean {
+  const expectedData = JSON.stringify(data);
+  const expectedPath = JSON.stringify(DOWN_PATH);
+  return function staleLogisticsAnswer(body) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return false;
+    }
+    if (typeof parsed !== 'object' || parsed === null) return false;
+    const keys = Object.keys(parsed);
+    if (keys.length !== 2 || keys[0] !== 'data' || keys[1] !== 'extensions') return false;
+    const { data: got, extensions } = parsed as { data: unknown; extensions: unknown };
+    if (JSON.stringify(got) !== expectedData) return false;
+    if (typeof extensions !== 'object' || extensions === null || Object.keys(extensions).join() !== 'stale') return false;
+    const stale = (extensions as { stale: unknown }).stale;
+    if (!Array.isArray(stale) || stale.length !== 1) return false;
+    const mark = stale[0] as { source?: unknown; path?: unknown; age?: unknown } | null;
+    if (typeof mark !== 'object' || mark === null || Object.keys(mark).join() !== 'source,path,age') return false;
+    const { source, path, age } = mark;
+    if (source !== DOWN_BACKEND || JSON.stringify(path) !== expectedPath) return false;
+    if (typeof age !== 'number' || !Number.isInteger(age) || age < 0 || age > maxAge) return false;
+    ages.count++;
+    ages.min = Math.min(ages.min, age);
+    ages.max = Math.max(ages.max, age);
+    return true;
+  };
+}
+
+async function runCacheBench(flags: Flags, context: { tempDir: string; stamp: string; clockTicks: number }): Promise<void> {
+  const { tempDir, stamp, clockTicks } = context;
+  const seedBody = JSON.stringify({ query: SEED_QUERY });
+  const seedExpected = JSON.stringify({ data: SEED_RESULT });
+  const coalescing = `request coalescing ${flags.dedupe ? "on (sources' default)" : 'off (dedupe: false)'}`;
+  const configs = {
+    uncached: writeBenchConfig(tempDir, { dedupe: flags.dedupe, name: 'uncached' }),
+    warm: writeBenchConfig(tempDir, { dedupe: flags.dedupe, name: 'warm', sourceCache: CACHE_CONFIGS.warm }),
+    staleIfError: writeBenchConfig(tempDir, { dedupe: flags.dedupe, name: 'stale-if-error', sourceCache: CACHE_CONFIGS.staleIfError }),
+  };
+  process.stdout.write(
+    `Interchange cache bench: ${flags.connections} connections, ${flags.warmupSeconds} s warm-up + ${flags.durationSeconds} s measured per phase, ${coalescing}\n`,
+  );
+
+  // ---- part 1: warm cache vs uncached vs baseline, one after the other against one backends process
+  const { backends, control, env } = await startBackends(0, '');
+  const [uncachedGateway, warmGateway, stalingGateway, baseline] = await Promise.all([
+    startGateway({ configFile: configs.uncached, env, name: 'gateway-uncached' }),
+    startGateway({ configFile: configs.warm, env, name: 'gateway-warm' }),
+    startGateway({ configFile: configs.staleIfError, env, name: 'gateway-stale-if-error' }),
+    startBaseline(env, 'baseline'),
+  ]);
+  // The checks put the answers in the warm and stale-if-error caches; the warm-ups would anyway.
+  await checkOnce('gateway (uncached)', gatewayUrlOf(uncachedGateway), seedBody, seedExpected);
+  await checkOnce('gateway (warm cache)', gatewayUrlOf(warmGateway), seedBody, seedExpected);
+  await checkOnce('gateway (stale-if-error)', gatewayUrlOf(stalingGateway), seedBody, seedExpected);
+  await checkOnce('baseline', baselineUrlOf(baseline), seedBody, seedExpected);
+  const common = { body: seedBody, connections: flags.connections, warmupSeconds: flags.warmupSeconds, durationSeconds: flags.durationSeconds, clockTicks, backends: control };
+  const measure = (label: string, target: BenchChild, expectedBody: BodyExpectation, url: string): Promise<ThroughputResult> => {
+    process.stdout.write(`measuring ${label}...\n`);
+    return measureThroughput({ ...common, expectedBody, url, target });
+  };
+  // Each server is stopped once measured, so that it does not share the machine with the next ones.
+  const warm = await measure('the gateway, warm cache', warmGateway, seedExpected, gatewayUrlOf(warmGateway));
+  await warmGateway.stop();
+  const uncached = await measure('the gateway, uncached', uncachedGateway, seedExpected, gatewayUrlOf(uncachedGateway));
+  await uncachedGateway.stop();
+  const base = await measure('the baseline', baseline, seedExpected, baselineUrlOf(baseline));
+  await baseline.stop();
+
+  // ---- part 2: stale-if-error, all backends up, then logistics stopped
+  const ages: StaleAges = { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+  const staleAnswer = staleAnswerOf(SEED_RESULT, CACHE_CONFIGS.staleIfError.staleIfError, ages);
+  const stalingUrl = gatewayUrlOf(stalingGateway);
+  const allUp = await measure('the gateway, stale-if-error, all backends up', stalingGateway, seedExpected, stalingUrl);
+  await control.stop(DOWN_BACKEND);
+  const refused = await fetch(`${env['LOGISTICS_URL']}/shipments?orderIds=1`).then(
+    () => false,
+    () => true,
+  );
+  if (!refused) throw new Error(`${DOWN_BACKEND} still answers after /stop`);
+  const downCacheStatus = await checkOnce(`gateway with ${DOWN_BACKEND} down`, stalingUrl, seedBody, staleAnswer);
+  const down = await measure(`the gateway, stale-if-error, ${DOWN_BACKEND} down`, stalingGateway, staleAnswer, stalingUrl);
+  // Back up: live answers again (the replica pool retries a failed endpoint after its cooldown or when it is the only one).
+  await control.start(DOWN_BACKEND);
+  const recoveredCacheStatus = await checkOnce(`gateway after ${DOWN_BACKEND} came back`, stalingUrl, seedBody, seedExpected);
+  await stalingGateway.stop();
+  await backends.stop();
+
+  // ---- report
+  const out: string[] = [
+    '',
+    `1. seed order query, ${flags.connections} connections, ${flags.durationSeconds} s measured after ${flags.warmupSeconds} s warm-up, ${coalescing}`,
+    `   warm: cache ${JSON.stringify(CACHE_CONFIGS.warm)} on every source; uncached: ttl 0, staleIfError 0; baseline: direct calls`,
+    throughputTable(
+      [
+        { label: 'gw warm', result: warm },
+        { label: 'gw uncached', result: uncached },
+        { label: 'baseline', result: base },
+      ],
+      [
+        { label: 'warm/base', of: 0, to: 2 },
+        { label: 'unc/base', of: 1, to: 2 },
+        { label: 'warm/unc', of: 0, to: 1 },
+      ],
+    ),
+    '',
+    `2. stale-if-error: cache ${JSON.stringify(CACHE_CONFIGS.staleIfError)} on every source, all backends up, then ${DOWN_BACKEND} stopped (connections refused)`,
+    throughputTable(
+      [
+        { label: 'all up', result: allUp },
+        { label: `${DOWN_BACKEND} down`, result: down },
+      ],
+      [{ label: 'down/up', of: 1, to: 0 }],
+      rowsNamed(
+        'requests/s',
+        'latency p50 (ms)',
+        'latency p99 (ms)',
+        'CPU µs / request',
+        'CPU % of one core',
+        'peak RSS in window (MB)',
+        'backend calls / request',
+        '  inventory',
+        '  logistics',
+        '  orders (gRPC)',
+        '  reviews',
+        'requests measured',
+        'errors + timeouts',
+        'non-2xx',
+        'wrong bodies',
+      ),
+    ),
+    `   stale answers checked: ${ages.count}, age ${fixed(0)(ages.min)}..${fixed(0)(ages.max)} s; Cache-Status while down: ${downCacheStatus ?? '(none)'}`,
+    `   after ${DOWN_BACKEND} came back: live answer again (Cache-Status: ${recoveredCacheStatus ?? '(none)'})`,
+  ];
+  const results = [warm, uncached, base, allUp, down];
+  const wrong = results.reduce((sum, r) => sum + r.mismatches + r.warmup.mismatches, 0);
+  const failed = results.reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx + r.warmup.errors + r.warmup.non2xx, 0);
+  if (wrong > 0) out.push('', `WARNING: ${wrong} responses had a wrong body; first: ${results.map((r) => r.firstMismatch).find((m) => m !== undefined) ?? ''}`);
+  if (failed > 0) out.push('', `WARNING: ${failed} requests failed (errors, timeouts or non-2xx)`);
+
+  const resultFile = join(RESULTS_DIR, `cache-${stamp}.json`);
+  const vsBaseline = (r: ThroughputResult) => ({
+    requestsPerSecond: r.requestsPerSecond / base.requestsPerSecond,
+    p50: r.latencyMs.p50 / base.latencyMs.p50,
+    p99: r.latencyMs.p99 / base.latencyMs.p99,
+    cpuMicrosPerRequest: r.cpuMicrosPerRequest / base.cpuMicrosPerRequest,
+  });
+  writeFileSync(
+    resultFile,
+    `${JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        node: process.version,
+        flags,
+        clockTicks,
+        cacheConfigs: { ...CACHE_CONFIGS, uncached: { ttl: 0, staleIfError: 0 } },
+        warmCache: { warm, uncached, baseline: base, ratioToBaseline: { warm: vsBaseline(warm), uncached: vsBaseline(uncached) } },
+        staleIfError: {
+          downBackend: DOWN_BACKEND,
+          allUp,
+          down,
+          ratioDownToUp: { p50: down.latencyMs.p50 / allUp.latencyMs.p50, p99: down.latencyMs.p99 / allUp.latencyMs.p99, requestsPerSecond: down.requestsPerSecond / allUp.requestsPerSecond },
+          staleAges: ages,
+          cacheStatusWhileDown: downCacheStatus,
+          cacheStatusAfterRecovery: recoveredCacheStatus,
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  out.push('', `results: ${resultFile}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (wrong > 0 || failed > 0) process.exitCode = 1;
 }
 
 // ---------------------------------------------------------------------------------------------- main
@@ -220,6 +493,10 @@ async function main(): Promise<void> {
   buildCompiledEntries();
 
   try {
+    if (flags.cache) {
+      await runCacheBench(flags, { tempDir, stamp, clockTicks });
+      return;
+    }
     const configFile = writeBenchConfig(tempDir, { dedupe: flags.dedupe });
     const mode = `cache off, request coalescing ${flags.dedupe ? 'on (sources\' default)' : 'off (dedupe: false)'}`;
     process.stdout.write(`Interchange bench: ${flags.connections} connections, ${flags.warmupSeconds} s warm-up + ${flags.durationSeconds} s measured, ${mode}\n`);
@@ -264,7 +541,17 @@ async function main(): Promise<void> {
     }
 
     // ---- report
-    const out: string[] = ['', `seed order query, ${flags.connections} connections, ${flags.durationSeconds} s measured after ${flags.warmupSeconds} s warm-up, ${mode}`, throughputTable(gateway, baseline)];
+    const out: string[] = [
+      '',
+      `seed order query, ${flags.connections} connections, ${flags.durationSeconds} s measured after ${flags.warmupSeconds} s warm-up, ${mode}`,
+      throughputTable(
+        [
+          { label: 'gateway', result: gateway },
+          { label: 'baseline', result: baseline },
+        ],
+        [{ label: 'gw/base', of: 0, to: 1 }],
+      ),
+    ];
     if (latency) {
       out.push('', `latency, backends at ${flags.latencyMs} ms, median of ${flags.latencyRequests} sequential requests:`);
       out.push(latencyLine('gateway, three roots', latency.threeRoots, flags.latencyMs));
