@@ -12,7 +12,7 @@ import type { SourceRuntime } from './source-runtime.js';
 export interface BuildSchemaInput {
   readonly sources: readonly SourceRuntime[];
   readonly links?: { readonly file: string; readonly parsed: ParsedLinks } | undefined;
-  readonly linkOptions: LinkResolverOptions;
+  readonly linkOptions: Omit<LinkResolverOptions, 'parentIsRemote'>;
 }
 
 function isRemote(source: SourceRuntime): source is SourceRuntime & { converted: GraphqlSource } {
@@ -97,13 +97,15 @@ function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, 
   const out: Record<string, Record<string, LinkFieldConfig>> = {};
   const byName = new Map(input.sources.map((s) => [s.name, s]));
   const linksSdl = extendSchema(base, input.links!.parsed.typeDefs, { assumeValidSDL: true });
+  const remoteTypes = new Set(input.sources.filter(isRemote).flatMap((s) => Object.keys(s.converted.schema.getTypeMap())));
   for (const link of input.links!.parsed.links) {
     const target = byName.get(link.source)!;
     const subschema = subschemas.get(link.source);
+    const parentIsRemote = remoteTypes.has(link.typeName);
     const parentType = linksSdl.getType(link.typeName) as GraphQLObjectType;
     (out[link.typeName] ??= {})[link.fieldName] = subschema
-      ? createRemoteLinkResolver(link, subschema)
-      : createLocalLinkResolver(link, target, parentType.getFields()[link.fieldName]!.type, input.linkOptions);
+      ? createRemoteLinkResolver(link, subschema, parentIsRemote)
+      : createLocalLinkResolver(link, target, parentType.getFields()[link.fieldName]!.type, { ...input.linkOptions, parentIsRemote });
   }
   return out;
 }

@@ -7,15 +7,21 @@ import type { ArgTemplate, LinkSpec } from './links.js';
 import { requestStateOf, type RequestState } from './request-state.js';
 import type { SourceRuntime } from './source-runtime.js';
 
+/**
+ * A stitching resolver. `selectionSet` makes the parent's subschema fetch the fields the link reads; it is set
+ * only when the parent type comes from a remote GraphQL source. In-process sources return whole objects, and a
+ * selectionSet would make stitching treat the type as merged and wrap every resolver returning it.
+ */
+export interface LinkFieldConfig {
+  selectionSet?: string;
+  resolve: GraphQLFieldResolver<unknown, unknown>;
+}
+
 export interface LinkResolverOptions {
   /** Largest list a batched link sends in one call. Default 100. */
   maxBatchSize: number;
-}
-
-/** A stitching resolver: `selectionSet` makes the parent's subschema fetch the fields the link reads. */
-export interface LinkFieldConfig {
-  selectionSet: string;
-  resolve: GraphQLFieldResolver<unknown, unknown>;
+  /** The parent type comes from a remote GraphQL source, which returns only the fields asked for. */
+  parentIsRemote: boolean;
 }
 
 function readPath(parent: unknown, path: readonly string[]): unknown {
@@ -48,10 +54,10 @@ function buildArgs(link: LinkSpec, parent: unknown): Record<string, unknown> | u
 export function createLocalLinkResolver(link: LinkSpec, target: SourceRuntime, returnType: GraphQLOutputType, options: LinkResolverOptions): LinkFieldConfig {
   const operation = target.converted.operations.get(`Query.${link.targetField}`);
   if (!operation) throw new Error(`link ${link.typeName}.${link.fieldName}: ${link.source} has no Query.${link.targetField}`);
-  const selectionSet = selectionSetFor(link.args);
+  const selectionSet = options.parentIsRemote ? { selectionSet: selectionSetFor(link.args) } : {};
   if (link.key === undefined) {
     return {
-      selectionSet,
+      ...selectionSet,
       resolve: function resolveLink(parent, _args, context, info) {
         const args = buildArgs(link, parent);
         if (!args) return null;
@@ -59,7 +65,7 @@ export function createLocalLinkResolver(link: LinkSpec, target: SourceRuntime, r
       },
     };
   }
-  return { selectionSet, resolve: createBatchedResolver(link, link.key, target, operation, returnType, options) };
+  return { ...selectionSet, resolve: createBatchedResolver(link, link.key, target, operation, returnType, options) };
 }
 
 /**
@@ -116,9 +122,9 @@ function createBatchedResolver(
 }
 
 /** One link to a remote GraphQL source: delegated, so only the selected fields are fetched. */
-export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaConfig): LinkFieldConfig {
+export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaConfig, parentIsRemote: boolean): LinkFieldConfig {
   return {
-    selectionSet: selectionSetFor(link.args),
+    ...(parentIsRemote ? { selectionSet: selectionSetFor(link.args) } : {}),
     resolve: function resolveRemoteLink(parent, _args, context, info) {
       const args = buildArgs(link, parent);
       if (!args) return null;

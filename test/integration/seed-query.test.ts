@@ -24,6 +24,14 @@ describe('the seed query over the demo backends', () => {
     expect(product.reviews.every((r) => r.productId === 'p1' && r.rating >= 1 && r.rating <= 5)).toBe(true);
   });
 
+  it('links out of a remote GraphQL type, fetching the key the link reads even when the query does not select it', async () => {
+    const { body } = await demo.query('{ reviewsByProduct(productId: "p2") { rating product { id name } } }');
+    expect(body.errors).toBeUndefined();
+    const reviews = body.data!['reviewsByProduct'] as { product: { id: string; name: string } }[];
+    expect(reviews.length).toBeGreaterThan(0);
+    for (const review of reviews) expect(review.product).toEqual({ id: 'p2', name: 'Barcode scanner' });
+  });
+
   it('passes a backend NOT_FOUND through as a field error scoped to the source, with HTTP 200', async () => {
     const { status, body } = await demo.query('{ order(id: "nope") { id } product(id: "p1") { id } }');
     expect(status).toBe(200);
