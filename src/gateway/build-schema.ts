@@ -4,7 +4,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import { buildSchema, extendSchema, print, responsePathAsArray, type DocumentNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { ConfigInvalidError, StitchFailedError } from '../errors.js';
 import { graphqlOperation, type GraphqlSource } from '../sources/graphql/index.js';
-import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig, type LinkResolverOptions } from './link-resolvers.js';
+import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
 import { validateLinks, type ParsedLinks } from './links.js';
 import { requestStateOf } from './request-state.js';
 import type { SourceRuntime } from './source-runtime.js';
@@ -12,7 +12,8 @@ import type { SourceRuntime } from './source-runtime.js';
 export interface BuildSchemaInput {
   readonly sources: readonly SourceRuntime[];
   readonly links?: { readonly file: string; readonly parsed: ParsedLinks } | undefined;
-  readonly linkOptions: Omit<LinkResolverOptions, 'parentIsRemote'>;
+  /** Default for sources without `maxBatchSize`. */
+  readonly defaultMaxBatchSize: number;
 }
 
 function isRemote(source: SourceRuntime): source is SourceRuntime & { converted: GraphqlSource } {
@@ -105,7 +106,7 @@ function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, 
     const parentType = linksSdl.getType(link.typeName) as GraphQLObjectType;
     (out[link.typeName] ??= {})[link.fieldName] = subschema
       ? createRemoteLinkResolver(link, subschema, parentIsRemote)
-      : createLocalLinkResolver(link, target, parentType.getFields()[link.fieldName]!.type, { ...input.linkOptions, parentIsRemote });
+      : createLocalLinkResolver(link, target, parentType.getFields()[link.fieldName]!.type, { maxBatchSize: target.config.maxBatchSize ?? input.defaultMaxBatchSize, parentIsRemote });
   }
   return out;
 }

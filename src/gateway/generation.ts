@@ -16,6 +16,9 @@ import { createSourceRuntime, type SourceRuntime } from './source-runtime.js';
  * One loaded configuration: its sources with their transports and pipelines, and the schema over them.
  * A reload builds the next generation beside the current one and swaps only when it is complete.
  */
+/** Keys per call of a batched link when the target source sets no `maxBatchSize`. */
+export const DEFAULT_MAX_BATCH_SIZE = 100;
+
 export interface Generation extends AsyncDisposable {
   readonly config: GatewayConfig;
   readonly schema: GraphQLSchema;
@@ -62,7 +65,7 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
   }
   let schema: GraphQLSchema;
   try {
-    schema = buildGatewaySchema({ sources: [...sources.values()], links, linkOptions: { maxBatchSize: 100 } });
+    schema = buildGatewaySchema({ sources: [...sources.values()], links, defaultMaxBatchSize: DEFAULT_MAX_BATCH_SIZE });
   } catch (error) {
     await Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
     throw error;

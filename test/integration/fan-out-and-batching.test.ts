@@ -88,6 +88,26 @@ describe('parallelism, proven by arrival times at backends that each take 100 ms
 
 });
 
+describe('a source with maxBatchSize', () => {
+  it('gets batches of at most that many keys, one call per batch', async () => {
+    await using demo = await startDemoGateway({
+      edit(raw) {
+        raw['cache'] = { ttl: 0, staleIfError: 0 };
+        const sources = raw['sources'] as Record<string, unknown>[];
+        sources.find((s) => s['name'] === 'inventory')!['maxBatchSize'] = 7;
+      },
+    });
+    const { body } = await demo.query('{ orders(first: 50) { orders { productIds products { id } } } }');
+    expect(body.errors).toBeUndefined();
+    const orders = (body.data!['orders'] as { orders: { productIds: string[]; products: { id: string }[] }[] }).orders;
+    for (const order of orders) expect(order.products.map((p) => p.id)).toEqual(order.productIds);
+    const distinct = new Set(orders.flatMap((o) => o.productIds)).size;
+    const batches = demo.backends.inventory.stats.arrivals.map((a) => JSON.stringify(a.args));
+    expect(batches).toHaveLength(Math.ceil(distinct / 7));
+    for (const arrival of demo.backends.inventory.stats.arrivals) expect(JSON.stringify(arrival.args).split(',').length).toBeLessThanOrEqual(7);
+  });
+});
+
 describe('a batched link whose backend omits some keys', () => {
   it('answers null with LINK_KEY_MISSING in that item\'s own place and never shifts the list', async () => {
     using dir = tempDir();
