@@ -176,6 +176,17 @@ describe('grpc transport', () => {
     expect(backend.requests.length).toBe(calls);
   });
 
+  it('rejects a oneof with two members set, naming them, without calling the backend', async () => {
+    await using transport = createGrpcTransport(source);
+    const calls = backend.requests.length;
+    const error = await rejection(transport.call(backend.endpoint, operation('Mutation.createOrder'), { customerId: 'c', cardToken: 'tok', voucherCode: 'V1' }, callOptions()));
+    expect(error).toMatchObject({ name: 'TransportError', failure: 'rejected', message: expect.stringMatching(/payment: set only one of cardToken, voucherCode \(got cardToken, voucherCode\)/) });
+    expect(backend.requests.length).toBe(calls);
+    // One member, or none (proto3 lets a oneof be unset), is fine.
+    await transport.call(backend.endpoint, operation('Mutation.createOrder'), { customerId: 'c', voucherCode: 'V1' }, callOptions());
+    await transport.call(backend.endpoint, operation('Mutation.createOrder'), { customerId: 'c' }, callOptions());
+  });
+
   it('refuses calls once disposed', async () => {
     const transport = createGrpcTransport(source);
     await transport.call(backend.endpoint, operation('Mutation.ping'), {}, callOptions());

@@ -17,6 +17,7 @@ const TO_OBJECT_OPTIONS: IConversionOptions = { longs: String, enums: String, by
  * Throws a TypeError naming the value when an argument cannot be encoded.
  */
 export function encodeRequest(type: Type, args: Readonly<ProtoObject>): Buffer {
+  checkOneofs(type, args, '');
   const bytes = type.encode(type.fromObject(fromGraphqlFields(type, args))).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -26,9 +27,30 @@ export function encodeRequest(type: Type, args: Readonly<ProtoObject>): Buffer {
  * one message of a client stream. Throws a TypeError naming the value when it cannot be encoded.
  */
 export function encodeMessage(type: Type, value: unknown): Buffer {
+  if (value !== null && typeof value === 'object') checkOneofs(type, value as ProtoObject, '');
   const object = fromGraphqlValue(type, value) ?? {};
   const bytes = type.encode(type.fromObject(object as ProtoObject)).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * A oneof's members are separate nullable input fields in GraphQL, which cannot say "only one of these"; this
+ * says it before anything is sent. At most one, not exactly one: proto3 lets a oneof be unset, and requests
+ * that mean "no filter" rely on that. Nested input messages are checked too.
+ */
+function checkOneofs(type: Type, value: Readonly<ProtoObject>, path: string): void {
+  for (const oneof of type.oneofsArray) {
+    if (oneof.fieldsArray.length < 2) continue; // proto3 `optional`: a synthetic oneof of one
+    const set = oneof.fieldsArray.filter((field) => value[field.name] !== undefined && value[field.name] !== null).map((field) => field.name);
+    if (set.length > 1) throw new TypeError(`${path}${oneof.name}: set only one of ${oneof.fieldsArray.map((f) => f.name).join(', ')} (got ${set.join(', ')})`);
+  }
+  for (const field of messageFieldsOf(type)) {
+    const item = value[field.name];
+    if (item === null || typeof item !== 'object') continue;
+    const nested = field.resolvedType as Type;
+    if (Array.isArray(item)) item.forEach((element, index) => element !== null && typeof element === 'object' && checkOneofs(nested, element as ProtoObject, `${path}${field.name}[${index}].`));
+    else checkOneofs(nested, item as ProtoObject, `${path}${field.name}.`);
+  }
 }
 
 /** Decodes a reply and reshapes it for the SDL: Timestamp → ISO string, wrappers → scalars, Empty → true, Struct → JSON. */
