@@ -101,6 +101,8 @@ const grpcSourceSchema = z.strictObject({
    * at load time from the reflection service (grpc.reflection.v1, else v1alpha) of the first endpoint.
    */
   proto: z.string().min(1).optional(),
+  /** Channels (HTTP/2 connections) per endpoint, used in turn. Default 1. */
+  channels: z.number().int().min(1).max(64).optional(),
   /** TLS for the channel (see above). Default: plaintext. */
   tls: grpcTlsSchema.optional(),
   /** Directories searched for imports, relative to the config file. */

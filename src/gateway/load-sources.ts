@@ -45,7 +45,7 @@ export async function loadSource(config: SourceConfig): Promise<LoadedSource> {
               metadata: headers,
               ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
             });
-      return { config, converted, createTransport: () => createGrpcTransport(converted, { metadata: headers, ...(tls ? { tls } : {}) }) };
+      return { config, converted, createTransport: () => createGrpcTransport(converted, { metadata: headers, ...(tls ? { tls } : {}), ...(config.channels ? { channels: config.channels } : {}) }) };
     }
     case 'graphql': {
       const converted = await loadGraphqlSource({ name: config.name, schemaFile: config.schema, endpoint: config.endpoints[0]!, headers });

@@ -187,6 +187,13 @@ describe('grpc transport', () => {
     await transport.call(backend.endpoint, operation('Mutation.createOrder'), { customerId: 'c' }, callOptions());
   });
 
+  it('spreads calls over `channels` separate connections per endpoint', async () => {
+    await using transport = createGrpcTransport(source, { channels: 3 });
+    const before = backend.peers.length;
+    for (let i = 0; i < 6; i++) await transport.call(backend.endpoint, operation('Query.orderServiceGetOrder'), { id: 'o-1' }, callOptions());
+    expect(new Set(backend.peers.slice(before)).size).toBe(3);
+  });
+
   it('refuses calls once disposed', async () => {
     const transport = createGrpcTransport(source);
     await transport.call(backend.endpoint, operation('Mutation.ping'), {}, callOptions());

@@ -12,6 +12,11 @@ export interface GrpcTransportOptions {
   metadata?: Readonly<Record<string, string>>;
   /** TLS for every endpoint (see `readTlsFiles`); plaintext when absent. Default: plaintext. */
   tls?: GrpcTls;
+  /**
+   * Channels (HTTP/2 connections) per endpoint, used in turn. One connection carries many concurrent calls,
+   * but spreads them over one socket and one server thread; more spread the load. Default: 1.
+   */
+  channels?: number;
 }
 
 /**
@@ -41,16 +46,23 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
   const staticMetadata = Object.entries(options.metadata ?? {});
   // Validates the static metadata now rather than on every call.
   applyMetadata(new Metadata(), staticMetadata);
-  const clients = new Map<string, Client>();
+  const channels = options.channels ?? 1;
+  if (!Number.isInteger(channels) || channels < 1) throw new RangeError(`channels must be a positive integer, got ${channels}`);
+  const clients = new Map<string, { readonly pool: Client[]; next: number }>();
   const channelCredentialsOfSource: ChannelCredentials = channelCredentials(options.tls);
   let disposed = false;
 
   function clientFor(endpoint: string): Client {
-    let client = clients.get(endpoint);
-    if (client === undefined) {
-      client = new Client(endpoint, channelCredentialsOfSource, CHANNEL_OPTIONS);
-      clients.set(endpoint, client);
+    let entry = clients.get(endpoint);
+    if (entry === undefined) {
+      // grpc-js shares one connection between channels with equal options through a global subchannel pool;
+      // a local pool per channel is what makes `channels` separate connections.
+      const channelOptions = channels > 1 ? { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : CHANNEL_OPTIONS;
+      entry = { pool: Array.from({ length: channels }, () => new Client(endpoint, channelCredentialsOfSource, channelOptions)), next: 0 };
+      clients.set(endpoint, entry);
     }
+    const client = entry.pool[entry.next]!;
+    entry.next = (entry.next + 1) % entry.pool.length;
     return client;
   }
 
@@ -96,7 +108,7 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
     },
     [Symbol.asyncDispose]: async function disposeGrpcTransport() {
       disposed = true;
-      for (const client of clients.values()) client.close();
+      for (const { pool } of clients.values()) for (const client of pool) client.close();
       clients.clear();
     },
   };
