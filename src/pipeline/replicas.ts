@@ -43,6 +43,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): Terminal {
           signal: call.signal,
           headers: call.headers,
           ...(call.http ? { http: call.http } : {}),
+          ...(call.deadline !== undefined ? { deadline: call.deadline } : {}),
         });
         downUntil[index] = 0;
         return result;

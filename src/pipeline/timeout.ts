@@ -34,7 +34,7 @@ export function createTimeoutStage(options: TimeoutOptions): Stage {
         controller.abort(reason);
         reject(new TransportError('timeout', `${call.source} did not answer within ${ms} ms`, { timeoutMs: ms }));
       }, ms);
-      next({ ...call, signal: controller.signal }).then(resolve, reject).finally(function clear() {
+      next({ ...call, signal: controller.signal, deadline: Date.now() + ms }).then(resolve, reject).finally(function clear() {
         clearTimeout(timer);
         call.signal.removeEventListener('abort', onClientAbort);
       });

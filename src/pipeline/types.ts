@@ -17,6 +17,8 @@ export interface SourceCall {
   readonly bypassCache: boolean;
   /** Key that separates callers for private cache entries ('' for anonymous callers). */
   readonly scopeKey: string;
+  /** Epoch ms by which this call is abandoned; set by the timeout stage. */
+  readonly deadline?: number;
   /** HTTP caching exchange with the transport, set by the cache stage (see `TransportCall.http`). */
   readonly http?: HttpCaching;
 }

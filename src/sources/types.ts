@@ -59,6 +59,11 @@ export interface TransportCall {
   /** Client headers the source's config allows to be forwarded (lower-case names). */
   readonly headers: Readonly<Record<string, string>>;
   /**
+   * Epoch ms by which the pipeline gives up (it aborts `signal` then). Transports whose protocol carries a
+   * deadline pass it on (gRPC's `grpc-timeout`), so the backend can stop work it no longer needs to do.
+   */
+  readonly deadline?: number;
+  /**
    * HTTP caching, for transports that speak HTTP. When present, the transport records what the response said
    * about caching in it; with `validators` it asks conditionally (If-None-Match / If-Modified-Since) and, on
    * 304 Not Modified, sets `notModified` and resolves with undefined.

@@ -184,6 +184,17 @@ describe('gRPC source through the gateway', () => {
     expect(await cancelled).toEqual(['GetOrder']);
   });
 
+  it('sends the per-operation timeout to the backend as the gRPC deadline', async () => {
+    const sent = Date.now();
+    const { body } = await post('{ orderServiceGetOrder(id: "o-1") { id } }');
+    expect(body.errors).toBeUndefined();
+    const deadline = backend.deadlines.at(-1)!;
+    const remaining = (typeof deadline === 'number' ? deadline : deadline.getTime()) - sent;
+    expect(Number.isFinite(remaining)).toBe(true);
+    expect(remaining).toBeGreaterThan(0);
+    expect(remaining).toBeLessThanOrEqual(GET_ORDER_TIMEOUT_MS + 50);
+  });
+
   it('forwards only allowlisted headers as metadata, with the static metadata', async () => {
     await post('{ orderServiceGetOrder(id: "o-2") { id } }', { authorization: 'Bearer t', 'x-tenant': 'acme', 'x-other': 'no', cookie: 'a=b' });
     const received = backend.metadata.at(-1);

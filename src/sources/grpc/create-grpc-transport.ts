@@ -1,4 +1,4 @@
-import { Client, Metadata, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, type CallOptions, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import type { ConvertedSource, OperationSpec, Transport, TransportCall } from '../types.js';
 import { TransportError } from '../types.js';
 import type { GrpcOperation } from './convert-proto.js';
@@ -80,11 +80,11 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
       const metadata = applyMetadata(applyMetadata(new Metadata(), forwardableHeaders(call)), staticMetadata);
       if (grpcOperation.callType === 'client-stream') {
         const messages = encodeOrReject(grpcOperation, () => encodeClientStream(grpcOperation, args));
-        return clientStreamCall(clientFor(endpoint), grpcOperation, messages, metadata, call.signal);
+        return clientStreamCall(clientFor(endpoint), grpcOperation, messages, metadata, call.signal, callOptionsOf(call.deadline));
       }
       if (grpcOperation.callType !== 'unary') throw new TypeError(`${grpcOperation.operationId} streams its replies: use subscribe`);
       const request = encodeOrReject(grpcOperation, () => encodeRequest(grpcOperation.requestType, args));
-      return unaryCall(clientFor(endpoint), grpcOperation, request, metadata, call.signal);
+      return unaryCall(clientFor(endpoint), grpcOperation, request, metadata, call.signal, callOptionsOf(call.deadline));
     },
     subscribe: function subscribeGrpc(endpoint, operation, args, call) {
       const grpcOperation = operationOf(operation);
@@ -114,7 +114,12 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
   };
 }
 
-function unaryCall(client: Client, operation: GrpcOperation, request: Buffer, metadata: Metadata, signal: AbortSignal): Promise<unknown> {
+/** The pipeline's deadline travels to the server as `grpc-timeout`; the abort signal stays the one that ends the call. */
+function callOptionsOf(deadline: number | undefined): CallOptions {
+  return deadline === undefined ? {} : { deadline: new Date(deadline) };
+}
+
+function unaryCall(client: Client, operation: GrpcOperation, request: Buffer, metadata: Metadata, signal: AbortSignal, options: CallOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const onAbort = (): void => pending.cancel();
     const pending = client.makeUnaryRequest(
@@ -123,7 +128,7 @@ function unaryCall(client: Client, operation: GrpcOperation, request: Buffer, me
       (reply: Buffer) => decodeReply(operation.responseType, reply),
       request,
       metadata,
-      {},
+      options,
       function onUnaryReply(error: ServiceError | null, reply?: unknown) {
         signal.removeEventListener('abort', onAbort);
         if (signal.aborted) reject(abortReason(signal, operation));
@@ -135,7 +140,7 @@ function unaryCall(client: Client, operation: GrpcOperation, request: Buffer, me
   });
 }
 
-function clientStreamCall(client: Client, operation: GrpcOperation, messages: readonly Buffer[], metadata: Metadata, signal: AbortSignal): Promise<unknown> {
+function clientStreamCall(client: Client, operation: GrpcOperation, messages: readonly Buffer[], metadata: Metadata, signal: AbortSignal, options: CallOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const onAbort = (): void => pending.cancel();
     const pending = client.makeClientStreamRequest(
@@ -143,7 +148,7 @@ function clientStreamCall(client: Client, operation: GrpcOperation, messages: re
       passEncoded,
       (reply: Buffer) => decodeReply(operation.responseType, reply),
       metadata,
-      {},
+      options,
       function onClientStreamReply(error: ServiceError | null, reply?: unknown) {
         signal.removeEventListener('abort', onAbort);
         if (signal.aborted) reject(abortReason(signal, operation));
