@@ -7,11 +7,16 @@ export interface AdminOptions {
   /** The current `admin.token`; undefined disables the API. Read per request so a reload can change it. */
   token: () => string | undefined;
   status: () => Promise<AdminStatus>;
-  /** Removes cached entries of a source (and operation): the number removed. */
-  purge: (source: string, operation?: string) => Promise<number>;
+  /**
+   * Removes cached entries of a source, of one of its operations (field name or operationId), or of one call of
+   * it (its arguments, for every caller): the number removed, or undefined when the operation is unknown.
+   */
+  purge: (source: string, operation?: string, args?: Record<string, unknown>) => Promise<number | undefined>;
   /** Source names that exist now, to reject a purge of a typo instead of purging nothing quietly. */
   sourceNames: () => readonly string[];
 }
+
+const PURGE_USAGE = 'body must be JSON: {"source": "<name>", "operation"?: "<field or operationId>", "args"?: {...} (needs operation)}';
 
 function json(fetchAPI: { Response: typeof Response }, status: number, body: unknown): Response {
   return new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
@@ -27,7 +32,7 @@ function sameToken(given: string, expected: string): boolean {
  * `/admin`: the dashboard page (public: it holds no data). `/admin/api/*`: JSON, only with
  * `Authorization: Bearer <admin.token>`.
  *   GET  /admin/api/status                 sources, call outcomes, cache events
- *   POST /admin/api/cache/purge {source, operation?}   drop cached entries
+ *   POST /admin/api/cache/purge {source, operation?, args?}   drop cached entries
  */
 export function useAdmin(options: AdminOptions): Plugin {
   return {
@@ -49,14 +54,17 @@ export function useAdmin(options: AdminOptions): Plugin {
         try {
           body = await request.json();
         } catch {
-          return endResponse(json(fetchAPI, 400, { error: 'body must be JSON: {"source": "...", "operation"?: "..."}' }));
+          return endResponse(json(fetchAPI, 400, { error: PURGE_USAGE }));
         }
-        const { source, operation } = (body ?? {}) as { source?: unknown; operation?: unknown };
-        if (typeof source !== 'string' || (operation !== undefined && typeof operation !== 'string')) {
-          return endResponse(json(fetchAPI, 400, { error: 'body must be {"source": "<name>", "operation"?: "<operationId>"}' }));
+        const { source, operation, args } = (body ?? {}) as { source?: unknown; operation?: unknown; args?: unknown };
+        const argsOk = args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args) && operation !== undefined);
+        if (typeof source !== 'string' || (operation !== undefined && typeof operation !== 'string') || !argsOk) {
+          return endResponse(json(fetchAPI, 400, { error: PURGE_USAGE }));
         }
         if (!options.sourceNames().includes(source)) return endResponse(json(fetchAPI, 404, { error: `unknown source "${source}"` }));
-        return endResponse(json(fetchAPI, 200, { source, operation: operation ?? null, removed: await options.purge(source, operation) }));
+        const removed = await options.purge(source, operation, args as Record<string, unknown> | undefined);
+        if (removed === undefined) return endResponse(json(fetchAPI, 404, { error: `source "${source}" has no operation "${String(operation)}"` }));
+        return endResponse(json(fetchAPI, 200, { source, operation: operation ?? null, removed }));
       }
       return endResponse(json(fetchAPI, 404, { error: `no admin route ${route}` }));
     },

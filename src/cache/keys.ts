@@ -7,8 +7,12 @@ import { stableKey } from '../gateway/stable-key.js';
  * for private ones, so two callers never share a private entry.
  */
 export function cacheKey(source: string, operationId: string, scope: string, args: unknown): string {
-  const digest = createHash('sha256').update(stableKey(args)).digest('base64url').slice(0, 32);
-  return `${source}:${operationId}:${scope}:${digest}`;
+  return `${source}:${operationId}:${scope}:${argsDigest(args)}`;
+}
+
+/** The last part of a cache key: the same for every caller, so an operator can purge one call for all of them. */
+export function argsDigest(args: unknown): string {
+  return createHash('sha256').update(stableKey(args)).digest('base64url').slice(0, 32);
 }
 
 /** The caller's identity for private entries: a hash, so no token is ever written to a shared store. */

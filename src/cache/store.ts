@@ -10,8 +10,8 @@ export interface CacheStore extends AsyncDisposable {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<CacheEntry | undefined>;
   set(key: string, entry: CacheEntry, lifetimeMs: number): Promise<void>;
-  /** Removes every entry whose key starts with `prefix` (`source:` or `source:operation:`). */
-  purge(prefix: string): Promise<number>;
+  /** Removes every entry whose key starts with `prefix` (`source:` or `source:operation:`) and ends with `suffix`. */
+  purge(prefix: string, suffix?: string): Promise<number>;
   delete(key: string): Promise<boolean>;
   /**
    * A short lock so that one node refreshes an entry while the others keep serving it: true if taken.
@@ -48,9 +48,9 @@ export function createMemoryStore(maxEntries: number): CacheStore {
     async set(key, entry, lifetimeMs) {
       lru.set(key, entry, { ttl: lifetimeMs });
     },
-    async purge(prefix) {
+    async purge(prefix, suffix = '') {
       let removed = 0;
-      for (const key of [...lru.keys()]) if (key.startsWith(prefix) && lru.delete(key)) removed++;
+      for (const key of [...lru.keys()]) if (key.startsWith(prefix) && key.endsWith(suffix) && lru.delete(key)) removed++;
       return removed;
     },
     async delete(key) {
@@ -119,11 +119,11 @@ async function createRedisStore(options: CacheStoreOptions): Promise<CacheStore>
     }),
     set: (key, entry, lifetimeMs) => guarded('set', undefined, async () => void (await keyv.set(key, entry, lifetimeMs))),
     delete: (key) => guarded('delete', false, () => keyv.delete(key)),
-    purge: (prefix) =>
+    purge: (prefix, suffix = '') =>
       guarded('purge', 0, async () => {
         const client = adapter.client as unknown as { scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string | string[]>; del(keys: string[]): Promise<number> };
         let removed = 0;
-        for await (const batch of client.scanIterator({ MATCH: `${NAMESPACE}:${escapeGlob(prefix)}*`, COUNT: 500 })) {
+        for await (const batch of client.scanIterator({ MATCH: `${NAMESPACE}:${escapeGlob(prefix)}*${escapeGlob(suffix)}`, COUNT: 500 })) {
           const keys = Array.isArray(batch) ? batch : [batch];
           if (keys.length > 0) removed += await client.del(keys);
         }

@@ -8,6 +8,7 @@ import { useRequestBodyLimit } from '../server/use-request-body-limit.js';
 import { useHealth } from '../server/use-health.js';
 import { useMetricsEndpoint } from '../server/use-metrics-endpoint.js';
 import { useStaleMarker } from '../server/use-stale-marker.js';
+import { argsDigest } from '../cache/keys.js';
 import { createCacheStore, type CacheStore } from '../cache/store.js';
 import { clientAskedNoCache, createSourceCacheStage, requestScopeKey } from './cache-wiring.js';
 import { createGeneration, type Generation, type GenerationDeps } from './generation.js';
@@ -83,7 +84,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       useAdmin({
         token: () => current.config.admin.token,
         status: () => collectStatus(current, loadedAt, metrics, startedAt),
-        purge: (source, operation) => store.purge(operation ? `${source}:${operation}:` : `${source}:`),
+        purge: (source, operation, args) => purgeCache(store, current, source, operation, args),
         sourceNames: () => [...current.sources.keys()],
       }), // /admin, /admin/api/*
     ],
@@ -118,6 +119,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await store[Symbol.asyncDispose]();
     },
   };
+}
+
+/** The admin purge: a source, one operation (by field name or operationId), or one call of it for every caller. */
+function purgeCache(store: CacheStore, generation: Generation, source: string, operation?: string, args?: Record<string, unknown>): Promise<number | undefined> {
+  if (operation === undefined) return store.purge(`${source}:`);
+  const spec = [...(generation.sources.get(source)?.converted.operations.values() ?? [])].find((op) => op.fieldName === operation || op.operationId === operation);
+  if (!spec) return Promise.resolve(undefined);
+  return store.purge(`${source}:${spec.operationId}:`, args ? `:${argsDigest(args)}` : '');
 }
 
 /** Shown in GraphiQL on first visit; the demo's seed query. */

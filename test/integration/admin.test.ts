@@ -32,6 +32,20 @@ describe('the admin API and dashboard', () => {
     expect(status.sources.find((s) => s.name === 'orders')!.calls['ok']).toBeGreaterThanOrEqual(1);
   });
 
+  it('purges one call for every caller, by operation and arguments', async () => {
+    await demo.query(SEED_QUERY);
+    await demo.query(SEED_QUERY.replace('"1"', '"2"'));
+    const purge = async (body: unknown) => (await (await api('cache/purge', { method: 'POST', body: JSON.stringify(body) })).json()) as { removed: number };
+    expect(await purge({ source: 'logistics', operation: 'shipmentsByOrders', args: { orderIds: ['1'] } })).toMatchObject({ removed: 1 });
+    expect(await purge({ source: 'logistics', operation: 'shipmentsByOrders', args: { orderIds: ['1'] } })).toMatchObject({ removed: 0 });
+    // The other order's entry is still there, until its operation is purged.
+    expect(await purge({ source: 'logistics', operation: 'shipmentsByOrders' })).toMatchObject({ removed: 1 });
+    const unknown = await api('cache/purge', { method: 'POST', body: JSON.stringify({ source: 'logistics', operation: 'nope' }) });
+    expect(unknown.status).toBe(404);
+    const argsWithoutOperation = await api('cache/purge', { method: 'POST', body: JSON.stringify({ source: 'logistics', args: {} }) });
+    expect(argsWithoutOperation.status).toBe(400);
+  });
+
   it('purges a source\'s cached entries, so they can no longer be served stale', async () => {
     await demo.query(SEED_QUERY);
     const response = await api('cache/purge', { method: 'POST', body: JSON.stringify({ source: 'logistics' }) });
