@@ -152,6 +152,22 @@ export const configSchema = z.strictObject({
   sources: z.array(sourceSchema).min(1, 'needs at least one source'),
   /** SDL file with `extend type` blocks whose fields are resolved by another source (`@delegate`). */
   links: z.string().min(1).optional(),
+  limits: z
+    .strictObject({
+      /** Deepest field nesting of a query (introspection exempt). Default 15. */
+      maxDepth: z.number().int().positive().default(15),
+      /** Aliases in one operation. Default 30. */
+      maxAliases: z.number().int().nonnegative().default(30),
+      /** Lexical tokens in a document. Default 3000. */
+      maxTokens: z.number().int().positive().default(3000),
+      /** graphql-armor's cost estimate of an operation. Default 5000. */
+      maxCost: z.number().int().positive().default(5000),
+      /** Directives in one operation. Default 50. */
+      maxDirectives: z.number().int().nonnegative().default(50),
+      /** Hide "Did you mean ...?" field suggestions in errors. Default false. */
+      blockFieldSuggestions: z.boolean().default(false),
+    })
+    .prefault({}),
   admin: z
     .strictObject({
       /**

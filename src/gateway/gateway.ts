@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
 import { collectStatus } from '../admin/status.js';
 import { useAdmin } from '../admin/use-admin.js';
+import { useQueryLimits } from '../security/use-query-limits.js';
 import { useRequestBodyLimit } from '../server/use-request-body-limit.js';
 import { useHealth } from '../server/use-health.js';
 import { useMetricsEndpoint } from '../server/use-metrics-endpoint.js';
@@ -78,6 +79,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxRequestBodySize: false, // see useRequestBodyLimit
     plugins: [
       useRequestBodyLimit(), // 413 over 1 MB
+      useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
       useHealth({ isReady: () => true }), // /healthz, /readyz
       useMetricsEndpoint(metrics), // /metrics
       useStaleMarker(), // extensions.stale + Cache-Status

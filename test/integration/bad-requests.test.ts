@@ -56,6 +56,44 @@ describe('bad requests', () => {
     expect(status).toBe(413);
   });
 
+  describe('hostile queries: refused before any backend is called, with QUERY_TOO_COMPLEX (400 for graphql-response+json)', () => {
+    const backendCalls = () => demo.backends.orders.stats.calls + demo.backends.inventory.stats.calls + demo.backends.logistics.stats.calls + demo.backends.reviews.stats.calls;
+
+    async function refused(query: string, message: RegExp) {
+      const before = backendCalls();
+      const { status, body } = await send(JSON.stringify({ query }), { accept: 'application/graphql-response+json' });
+      expect(status).toBe(400);
+      for (const error of body.errors!) {
+        expect(error.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
+        expect(error.message).not.toMatch(/Syntax Error/);
+      }
+      expect(body.errors!.map((e) => e.message)).toContainEqual(expect.stringMatching(message));
+      // A legacy application/json client gets the same error with 200, as for any invalid query.
+      const legacy = await send(JSON.stringify({ query }), { accept: 'application/json' });
+      expect(legacy.status).toBe(200);
+      expect(legacy.body.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
+      expect(backendCalls()).toBe(before);
+    }
+
+    it('too deep', async () => {
+      let nested = 'id';
+      for (let i = 0; i < 10; i++) nested = `product { reviews { ${nested} } }`;
+      await refused(`{ reviewsByProduct(productId: "p1") { ${nested} } }`, /depth/i);
+    });
+
+    it('too many aliases', async () => {
+      await refused(`{ ${Array.from({ length: 40 }, (_, i) => `a${i}: order(id: "1") { id }`).join(' ')} }`, /alias/i);
+    });
+
+    it('too many tokens', async () => {
+      await refused(`{ order(id: "1") { ${'id '.repeat(4000)} } }`, /token/i);
+    });
+
+    it('too costly', async () => {
+      await refused(`{ ${Array.from({ length: 25 }, (_, i) => `a${i}: orders(first: 200) { orders { products { id name sku price stock } } }`).join(' ')} }`, /cost/i);
+    });
+  });
+
   it('keeps serving good requests afterwards', async () => {
     expect((await send(JSON.stringify({ query: SEED_QUERY }))).body).toEqual({ data: SEED_RESULT });
   });

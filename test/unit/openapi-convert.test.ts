@@ -39,7 +39,7 @@ describe('convertOpenApi: petstore (3.0, YAML)', () => {
   it('maps component schemas to object and input types, honouring required, nullable, readOnly and writeOnly', async () => {
     const { printed } = await convert('petstore.yaml');
     expect(printed).toContain(
-      '"""A pet in the store."""\ntype Pet {\n  id: Float!\n  name: String!\n  status: PetStatus\n  tags: [String!]\n  weight: Float\n  vaccinated: Boolean\n  owner: Owner\n}',
+      '"""A pet in the store."""\ntype Pet {\n  id: String!\n  name: String!\n  status: PetStatus\n  tags: [String!]\n  weight: Float\n  vaccinated: Boolean\n  owner: Owner\n}',
     );
     expect(printed).toContain('input PetInput {\n  name: String!\n  status: PetStatus\n  tags: [String!]\n  weight: Float\n  vaccinated: Boolean\n  secret: String\n  owner: OwnerInput\n}');
     expect(printed).toContain('enum PetStatus {\n  available\n  pending\n  sold\n}');
@@ -49,9 +49,11 @@ describe('convertOpenApi: petstore (3.0, YAML)', () => {
     expect(printed).not.toContain('scalar JSON');
   });
 
-  it('notes int64 mapped to Float', async () => {
-    const { notes } = await convert('petstore.yaml');
-    expect(notes).toEqual([{ pointer: '#/components/schemas/Pet/properties/id', message: 'int64 is mapped to Float: integers beyond 2^53 lose precision' }]);
+  it('maps int64 to String with nothing simplified', async () => {
+    const { notes, operations } = await convert('petstore.yaml');
+    expect(notes).toEqual([]);
+    expect(operations.get('Query.listPets')?.response.int64).toBe(true);
+    expect(operations.get('Query.getPetsByPetIdStats')?.response.int64).toBe(false);
   });
 
   it('applies rename to fields (by default name or operationId) and types', async () => {
@@ -309,5 +311,32 @@ describe('convertOpenApi: union edge cases', () => {
         message: 'discriminator value "wolf" names no member of the union: ignored',
       },
     ]);
+  });
+});
+
+describe('convertOpenApi: int64', () => {
+  it('maps int64 and uint64 to String in types, inputs, lists and arguments, with defaults as String literals', async () => {
+    const { printed, notes } = await convert('int64.yaml');
+    expect(printed).toContain('type Account {\n  id: String!\n  balance: String\n  ratio: Float\n  count: Int\n  history: [String!]\n  parent: Account\n}');
+    expect(printed).toContain('input TransferInput {\n  amount: String!\n  toAccount: String\n  memo: String\n  legs: [String!]\n}');
+    expect(printed).toContain('getAccount(id: String!, since: String = "0", ids: [String!], xRequestId: String): Account');
+    expect(notes.map((note) => note.message)).not.toContainEqual(expect.stringMatching(/int64|Float/));
+  });
+
+  it('marks, at conversion, the responses to parse losslessly and the arguments that carry an int64', async () => {
+    const { operations } = await convert('int64.yaml');
+    const account = operations.get('Query.getAccount');
+    expect(account?.response.int64).toBe(true);
+    expect(account?.pathPieces).toContainEqual(expect.objectContaining({ argName: 'id', int64: true, shape: { kind: 'int64', format: 'int64' } }));
+    expect(account?.queryParameters.map(({ argName, int64 }) => [argName, int64])).toEqual([
+      ['since', true],
+      ['ids', true],
+    ]);
+    expect(account?.headerParameters).toEqual([expect.objectContaining({ name: 'x-request-id', int64: true, shape: { kind: 'int64', format: 'uint64' } })]);
+    const transfer = operations.get('Mutation.createTransfer');
+    expect(transfer?.body?.int64).toBe(true);
+    // The response has no int64: it keeps the plain JSON.parse path.
+    expect(transfer?.response.int64).toBe(false);
+    expect(operations.get('Query.getStatus')?.response.int64).toBe(false);
   });
 });

@@ -3,9 +3,10 @@ import type { ConvertedSource } from '../types.js';
 import { assembleTypeDefs, type RootFieldDraft } from './assemble-type-defs.js';
 import { childNode, docPointer, isRecord, loadSpec, nodeLabel, type SpecNode } from './load-document.js';
 import { camelCase, claimUniqueName, defaultOperationName, graphqlFieldName, pascalCase, prefixedFieldName } from './naming.js';
-import type { BodyEncoding, OpenApiOperation, OpenApiParameter, OpenApiResponse, ParameterStyle, PathPiece } from './operation.js';
+import type { BodyEncoding, OpenApiOperation, OpenApiParameter, OpenApiRequestBody, OpenApiResponse, ParameterStyle, PathPiece } from './operation.js';
 import { describe, SchemaMapper, unionResolvers, type MappedType } from './schema-to-sdl.js';
-import { pruneShapes, type Shape } from './shape.js';
+import { Int64Finder } from './int64.js';
+import { carriesInt64, pruneShapes, type Shape } from './shape.js';
 
 export interface OpenApiSourceOptions {
   /** Source name from the config. */
@@ -60,7 +61,7 @@ function isBinarySchema(value: unknown): boolean {
 }
 
 interface ParameterDraft {
-  readonly parameter: Omit<OpenApiParameter, 'shape'>;
+  readonly parameter: Omit<OpenApiParameter, 'shape' | 'int64'>;
   readonly shape: Shape | undefined;
 }
 
@@ -79,7 +80,7 @@ interface OperationDraft extends RootFieldDraft {
   readonly path: string;
   readonly parameters: readonly ParameterDraft[];
   readonly body: BodyDraft | undefined;
-  readonly response: { readonly kind: OpenApiResponse['kind']; readonly shape: Shape | undefined };
+  readonly response: Omit<OpenApiResponse, 'shape'> & { readonly shape: Shape | undefined };
 }
 
 type Location = OpenApiParameter['in'];
@@ -96,13 +97,16 @@ const ALLOWED_STYLES: Record<Location, readonly ParameterStyle[]> = {
 class OperationConverter {
   readonly problems: Problem[] = [];
   private readonly fieldNames: Record<'Query' | 'Mutation', Set<string>> = { Query: new Set(), Mutation: new Set() };
+  private readonly int64Finder: Int64Finder;
 
   constructor(
     private readonly mapper: SchemaMapper,
     private readonly deref: (node: SpecNode) => SpecNode,
     private readonly rename: Readonly<Record<string, string>>,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.int64Finder = new Int64Finder(deref);
+  }
 
   problem(at: SpecNode, message: string): void {
     this.problems.push({ file: at.doc.file, at: docPointer(at), message });
@@ -152,7 +156,7 @@ class OperationConverter {
       sdl: `${description}  ${fieldName}${args}: ${response.type}${deprecated}`,
       parameters,
       body,
-      response: { kind: response.kind, shape: response.shape },
+      response: { kind: response.kind, shape: response.shape, int64: response.int64 },
     };
   }
 
@@ -285,28 +289,37 @@ class OperationConverter {
   private convertResponse(
     operation: SpecNode,
     typeBase: string,
-  ): { readonly type: string; readonly kind: OpenApiResponse['kind']; readonly shape: Shape | undefined; readonly note?: string } {
+  ): { readonly type: string; readonly kind: OpenApiResponse['kind']; readonly shape: Shape | undefined; readonly int64: boolean; readonly note?: string } {
     const responses = childNode(operation, 'responses');
     const codes = isRecord(responses.value) ? Object.keys(responses.value) : [];
     const success = codes.filter((code) => /^2\d\d$/.test(code)).sort()[0] ?? codes.find((code) => code.toUpperCase() === '2XX') ?? codes.find((code) => code === 'default');
     const response = success === undefined ? undefined : this.deref(childNode(responses, success));
     const content = response && childNode(response, 'content');
     if (!content || !isRecord(content.value) || Object.keys(content.value).length === 0) {
-      return { type: 'Boolean', kind: 'none', shape: undefined };
+      return { type: 'Boolean', kind: 'none', shape: undefined, int64: false };
     }
     const json = pickMedia(content, (mediaType) => JSON_MEDIA_TYPE.test(mediaType));
     if (json) {
-      const mapped = this.mapper.map(childNode(json.node, 'schema'), 'output', `${typeBase}Response`);
-      return { type: mapped.type, kind: 'json', shape: mapped.shape };
+      const schemaNode = childNode(json.node, 'schema');
+      const mapped = this.mapper.map(schemaNode, 'output', `${typeBase}Response`);
+      return { type: mapped.type, kind: 'json', shape: mapped.shape, int64: this.int64Finder.reaches(schemaNode) };
     }
-    if (pickMedia(content, (mediaType) => mediaType.startsWith('text/'))) return { type: 'String', kind: 'text', shape: undefined };
+    if (pickMedia(content, (mediaType) => mediaType.startsWith('text/'))) return { type: 'String', kind: 'text', shape: undefined, int64: false };
     const mediaTypes = Object.keys(content.value).join(', ');
-    return { type: 'String', kind: 'binary', shape: undefined, note: `Returns the response body (${mediaTypes}) as base64.` };
+    return { type: 'String', kind: 'binary', shape: undefined, int64: false, note: `Returns the response body (${mediaTypes}) as base64.` };
   }
 }
 
+function buildBody(draft: BodyDraft, prune: (shape: Shape | undefined) => Shape | undefined): OpenApiRequestBody {
+  const shape = prune(draft.shape);
+  return { ...draft, shape, int64: carriesInt64(shape) };
+}
+
 function buildOperation(draft: OperationDraft, prune: (shape: Shape | undefined) => Shape | undefined): OpenApiOperation {
-  const parameters = draft.parameters.map(({ parameter, shape }): OpenApiParameter => ({ ...parameter, shape: prune(shape) }));
+  const parameters = draft.parameters.map(({ parameter, shape }): OpenApiParameter => {
+    const pruned = prune(shape);
+    return { ...parameter, shape: pruned, int64: carriesInt64(pruned) };
+  });
   const pathPieces: PathPiece[] = [];
   for (const [index, piece] of draft.path.split(/\{([^}]+)\}/).entries()) {
     // split() with a capture group alternates literal text (even indexes) and parameter names (odd ones).
@@ -325,8 +338,8 @@ function buildOperation(draft: OperationDraft, prune: (shape: Shape | undefined)
     queryParameters: parameters.filter((parameter) => parameter.in === 'query'),
     headerParameters: parameters.filter((parameter) => parameter.in === 'header'),
     cookieParameters: parameters.filter((parameter) => parameter.in === 'cookie'),
-    body: draft.body && { ...draft.body, shape: prune(draft.body.shape) },
-    response: { kind: draft.response.kind, shape: prune(draft.response.shape) },
+    body: draft.body && buildBody(draft.body, prune),
+    response: { ...draft.response, shape: prune(draft.response.shape) },
   };
 }
 

@@ -1,6 +1,7 @@
 import { FormData } from 'undici';
 import type { OpenApiRequestBody } from './operation.js';
-import { applyShape } from './shape.js';
+import { stringifyJsonLosslessly } from './int64.js';
+import { shapeArgument } from './shape.js';
 
 /** What goes on the wire for one body argument; `contentType` undefined lets undici set it (multipart boundary). */
 export interface EncodedBody {
@@ -8,9 +9,11 @@ export interface EncodedBody {
   readonly contentType: string | undefined;
 }
 
-/** Form fields are text: scalars as they are, anything nested as JSON (OpenAPI's default for such properties). */
+/** Form fields are text: scalars as they are (int64s are bigints here), anything nested as JSON (OpenAPI's default for such properties). */
 function fieldText(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return stringifyJsonLosslessly(value);
 }
 
 /** The object's defined properties, an array value giving one entry per item (repeated keys, form `explode`). */
@@ -25,12 +28,15 @@ function formEntries(input: unknown): [string, unknown][] {
   return entries;
 }
 
-/** Encodes the body argument (already coerced by GraphQL) as the operation's media type says. */
+/**
+ * Encodes the body argument (already coerced by GraphQL) as the operation's media type says. Throws a
+ * `rejected` TransportError when an int64 in it is not a valid integer.
+ */
 export function encodeBody(spec: OpenApiRequestBody, input: unknown): EncodedBody {
-  const value = spec.shape ? applyShape(input, spec.shape) : input;
+  const value = spec.shape ? shapeArgument(spec.argName, input, spec.shape) : input;
   switch (spec.encoding) {
     case 'json':
-      return { body: JSON.stringify(value), contentType: spec.contentType };
+      return { body: spec.int64 ? stringifyJsonLosslessly(value) : JSON.stringify(value), contentType: spec.contentType };
     case 'text':
       return { body: fieldText(value), contentType: spec.contentType };
     case 'binary':

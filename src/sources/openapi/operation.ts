@@ -14,8 +14,10 @@ export interface OpenApiParameter {
   readonly explode: boolean;
   /** Set when the parameter is declared with `content` instead of `schema`: its value is sent as JSON text. */
   readonly json: boolean;
-  /** Maps an object argument's SDL keys back to the spec's property names. */
+  /** Maps an object argument's SDL keys back to the spec's property names, and checks int64 values. */
   readonly shape: Shape | undefined;
+  /** Set when shaping can put an int64 (a bigint) into the value: a `json` parameter is then written losslessly. */
+  readonly int64: boolean;
 }
 
 /**
@@ -30,6 +32,8 @@ export interface OpenApiRequestBody {
   readonly contentType: string;
   readonly encoding: BodyEncoding;
   readonly shape: Shape | undefined;
+  /** Set when shaping can put an int64 (a bigint) into the value: a JSON body is then written losslessly. */
+  readonly int64: boolean;
   /** Multipart only: wire names of the properties that are files (`format: binary`), given as base64 text. */
   readonly binaryFields: readonly string[];
 }
@@ -41,6 +45,11 @@ export interface OpenApiRequestBody {
 export interface OpenApiResponse {
   readonly kind: 'json' | 'text' | 'binary' | 'none';
   readonly shape: Shape | undefined;
+  /**
+   * Set when the JSON schema reaches an int64 anywhere: the body is parsed with lossless-json, so integers past
+   * 2^53 keep every digit (as strings). Other operations keep the faster `JSON.parse`.
+   */
+  readonly int64: boolean;
 }
 
 /** One piece of the path template: literal text, or the parameter whose value goes there. */

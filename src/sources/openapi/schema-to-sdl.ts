@@ -1,8 +1,9 @@
 import type { ConversionNote } from '../types.js';
+import { int64Format, int64Literal, type Int64Format } from './int64.js';
 import { renderLiteral, untypedLiteral, type LiteralRenderer } from './literals.js';
 import { childNode, isRecord, nodeLabel, type LoadedSpec, type SpecNode } from './load-document.js';
 import { claimUniqueName, enumValueName, graphqlFieldName, graphqlTypeName, parsePointer, pascalCase } from './naming.js';
-import { pickUnionMember, type EnumShape, type ObjectShape, type Shape, type UnionMember, type UnionShape } from './shape.js';
+import { INT64_SHAPES, pickUnionMember, type EnumShape, type ObjectShape, type Shape, type UnionMember, type UnionShape } from './shape.js';
 
 /** Response data maps to object types, request data to input types; enums serve both. */
 export type Mode = 'output' | 'input';
@@ -85,6 +86,17 @@ function enumDescription(schema: Record<string, unknown>, value: unknown, index:
   if (isRecord(byValue)) return byValue[String(value)];
   const list = schema['x-enum-descriptions'] ?? byValue;
   return Array.isArray(list) ? list[index] : undefined;
+}
+
+/** An int64/uint64 integer: a String, which arguments check and send as a bare JSON number (see int64.ts). */
+function int64Type(mode: Mode, format: Int64Format, nullable: boolean): MappedType {
+  return {
+    type: 'String',
+    kind: 'scalar',
+    nullable,
+    shape: mode === 'input' ? INT64_SHAPES[format] : undefined,
+    literal: (value) => int64Literal(value, format),
+  };
 }
 
 export interface SchemaMapperOptions {
@@ -226,6 +238,8 @@ export class SchemaMapper {
       case 'integer':
       case 'number':
       case 'boolean': {
+        const format = type === 'integer' ? int64Format(schema) : undefined;
+        if (format !== undefined) return int64Type(mode, format, nullable);
         const scalar = this.scalar(node, type);
         return { type: scalar, kind: 'scalar', nullable, shape: undefined, literal: (value) => renderLiteral(scalar, value) };
       }
@@ -238,14 +252,8 @@ export class SchemaMapper {
 
   private scalar(node: SpecNode, type: 'string' | 'integer' | 'number' | 'boolean'): string {
     const format = isRecord(node.value) ? node.value['format'] : undefined;
-    if (type === 'integer') {
-      if (format === 'int64') {
-        // GraphQL Int is 32-bit; Float carries every integer JSON.parse can give us exactly (up to 2^53).
-        this.note(node, 'int64 is mapped to Float: integers beyond 2^53 lose precision');
-        return 'Float';
-      }
-      return 'Int';
-    }
+    // int64/uint64 are Strings (see int64.ts); this is only reached for them by enums that fall back to a scalar.
+    if (type === 'integer') return format === 'int64' || format === 'uint64' ? 'String' : 'Int';
     if (type === 'string' && format === 'date-time') {
       this.usesDateTime = true;
       return 'DateTime';

@@ -1,19 +1,30 @@
 import type { OpenApiOperation, OpenApiParameter } from './operation.js';
-import { applyShape } from './shape.js';
+import { stringifyJsonLosslessly } from './int64.js';
+import { shapeArgument } from './shape.js';
 
-/** A scalar as text; anything else (a nested object in a parameter) as JSON. */
+/** A scalar as text (an int64 is a bigint here: its digits); anything else (a nested object in a parameter) as JSON. */
 function scalarText(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return stringifyJsonLosslessly(value);
 }
 
-/** The parameter's value with SDL keys mapped back to the spec's property names. */
+/** A `content` parameter's JSON text; only one that can hold an int64 pays for the lossless writer. */
+function jsonText(parameter: OpenApiParameter, value: unknown): string {
+  return parameter.int64 ? stringifyJsonLosslessly(value) : JSON.stringify(value);
+}
+
+/**
+ * The parameter's value with SDL keys mapped back to the spec's property names and int64s checked (an invalid
+ * one rejects the call, naming the argument).
+ */
 function wireValue(parameter: OpenApiParameter, value: unknown): unknown {
-  return parameter.shape ? applyShape(value, parameter.shape) : value;
+  return parameter.shape ? shapeArgument(parameter.argName, value, parameter.shape) : value;
 }
 
 /** `simple` style (path and header parameters): `a,b`, objects as `k,v,k,v` or, exploded, `k=v,k=v`. */
 function simpleText(parameter: OpenApiParameter, value: unknown, encode: (text: string) => string): string {
-  if (parameter.json) return encode(JSON.stringify(value));
+  if (parameter.json) return encode(jsonText(parameter, value));
   if (Array.isArray(value)) return value.map((item) => encode(scalarText(item))).join(',');
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value).filter(([, entry]) => entry !== undefined && entry !== null);
@@ -30,7 +41,7 @@ const DELIMITERS = { form: ',', spaceDelimited: '%20', pipeDelimited: '|', simpl
 function appendQuery(pairs: string[], parameter: OpenApiParameter, value: unknown): void {
   const name = encodeURIComponent(parameter.name);
   if (parameter.json) {
-    pairs.push(`${name}=${encodeURIComponent(JSON.stringify(value))}`);
+    pairs.push(`${name}=${encodeURIComponent(jsonText(parameter, value))}`);
   } else if (Array.isArray(value)) {
     const items = value.filter((item) => item !== null && item !== undefined).map((item) => encodeURIComponent(scalarText(item)));
     if (parameter.explode) for (const item of items) pairs.push(`${name}=${item}`);

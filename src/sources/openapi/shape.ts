@@ -1,6 +1,10 @@
+import { TransportError } from '../types.js';
+import { int64Value, InvalidInt64Error, type Int64Format } from './int64.js';
+
 /**
  * Shapes translate values between the backend's JSON and the SDL: renamed keys (property `first-name` ↔ field
- * `firstName`), renamed enum values (`in-stock` ↔ `IN_STOCK`) and the member type of a union value.
+ * `firstName`), renamed enum values (`in-stock` ↔ `IN_STOCK`), the member type of a union value and, in
+ * arguments only, int64 Strings checked and turned into bigints.
  * They are computed at conversion time and pruned so that a value with nothing to translate is passed through
  * untouched: the common case costs nothing per call. Shapes of recursive types refer to each other, so a
  * shape graph can contain cycles.
@@ -53,7 +57,18 @@ export interface UnionShape {
   discriminator: { readonly property: string; readonly mapping: ReadonlyMap<string, UnionMember> } | undefined;
 }
 
-export type Shape = ObjectShape | ListShape | EnumShape | UnionShape;
+/**
+ * An int64 argument: its String is checked and becomes a bigint, which the encoders write as bare digits.
+ * Responses have none: their int64 values are kept exact by parsing the body losslessly.
+ */
+export interface Int64Shape {
+  readonly kind: 'int64';
+  readonly format: Int64Format;
+}
+
+export const INT64_SHAPES: Readonly<Record<Int64Format, Int64Shape>> = { int64: { kind: 'int64', format: 'int64' }, uint64: { kind: 'int64', format: 'uint64' } };
+
+export type Shape = ObjectShape | ListShape | EnumShape | UnionShape | Int64Shape;
 
 function needsWork(shape: Shape, needed: ReadonlySet<ObjectShape>): boolean {
   switch (shape.kind) {
@@ -63,6 +78,7 @@ function needsWork(shape: Shape, needed: ReadonlySet<ObjectShape>): boolean {
       return needsWork(shape.items, needed);
     case 'enum':
     case 'union':
+    case 'int64':
       return true;
   }
 }
@@ -127,6 +143,7 @@ function applyUnion(value: Record<string, unknown>, shape: UnionShape): unknown 
 /** Translates a value as the shape says; keys an object shape does not know are dropped (the SDL has no field for them). */
 export function applyShape(value: unknown, shape: Shape): unknown {
   if (shape.kind === 'enum') return shape.values.has(value) ? shape.values.get(value) : value;
+  if (shape.kind === 'int64') return value === null || value === undefined ? value : int64Value(value, shape.format);
   if (value === null || typeof value !== 'object') return value;
   if (shape.kind === 'list') {
     return Array.isArray(value) ? value.map((item: unknown) => applyShape(item, shape.items)) : value;
@@ -140,4 +157,34 @@ export function applyShape(value: unknown, shape: Shape): unknown {
     if (fieldValue !== undefined) result[field.to] = field.shape ? applyShape(fieldValue, field.shape) : fieldValue;
   }
   return result;
+}
+
+/**
+ * `applyShape` for one argument: an int64 that is not a valid integer rejects the call, naming the argument,
+ * before anything is sent.
+ */
+export function shapeArgument(argName: string, value: unknown, shape: Shape): unknown {
+  try {
+    return applyShape(value, shape);
+  } catch (error) {
+    if (error instanceof InvalidInt64Error) throw new TransportError('rejected', `argument ${argName}: ${error.message}`, { argument: argName }, { cause: error });
+    throw error;
+  }
+}
+
+/** Whether shaping can put a bigint into the value (an int64 shape is reachable), decided at conversion time. */
+export function carriesInt64(shape: Shape | undefined, seen = new Set<Shape>()): boolean {
+  if (shape === undefined || seen.has(shape)) return false;
+  seen.add(shape);
+  switch (shape.kind) {
+    case 'int64':
+      return true;
+    case 'list':
+      return carriesInt64(shape.items, seen);
+    case 'object':
+      return shape.fields.some((field) => carriesInt64(field.shape, seen));
+    case 'enum':
+    case 'union':
+      return false;
+  }
 }

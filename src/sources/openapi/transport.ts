@@ -3,6 +3,7 @@ import { TransportError, type ConvertedSource, type HttpCaching, type OperationS
 import type { OpenApiOperation } from './operation.js';
 import { encodeBody } from './encode-body.js';
 import { addHeaderParameters, buildRequestPath, cookieHeader } from './serialize-parameters.js';
+import { parseJsonLosslessly } from './int64.js';
 import { applyShape } from './shape.js';
 
 export interface OpenApiTransportOptions {
@@ -79,7 +80,7 @@ async function readResponse(label: string, operation: OpenApiOperation, response
     }
     let data: unknown;
     try {
-      data = JSON.parse(text);
+      data = operation.response.int64 ? parseJsonLosslessly(text) : JSON.parse(text);
     } catch (error) {
       throw new TransportError('bad-response', `${label} answered with a body that is not valid JSON`, { status }, { cause: error });
     }
