@@ -54,7 +54,8 @@ async function startCluster(dir: ReturnType<typeof tempDir>, cache: Record<strin
 }
 
 describe.skipIf(!redisServer)('a cache shared through redis by two gateway processes', () => {
-  using dir = tempDir();
+  // Made in beforeAll, not with `using` in this callback: describe's body ends before any test runs.
+  let dir: ReturnType<typeof tempDir>;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let backends: DemoBackend[];
   let logistics: Awaited<ReturnType<typeof startBackendProcess>>;
@@ -62,11 +63,13 @@ describe.skipIf(!redisServer)('a cache shared through redis by two gateway proce
   let nodeB: Awaited<ReturnType<typeof startGatewayProcess>>;
 
   beforeAll(async () => {
+    dir = tempDir();
     ({ redis, backends, logistics, nodeA, nodeB } = await startCluster(dir, { staleIfError: 3600 }));
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all([nodeA?.kill(), nodeB?.kill(), logistics?.kill(), redis?.kill(), ...(backends ?? []).map((b) => b.close())]);
+    dir?.[Symbol.dispose]();
   });
 
   it('node B serves stale what node A cached when the backend is down', async () => {
@@ -118,16 +121,17 @@ describe.skipIf(!redisServer)('a cache shared through redis by two gateway proce
 });
 
 describe.skipIf(!redisServer)('stale-while-revalidate across two gateway processes', () => {
-  using dir = tempDir();
+  let dir: ReturnType<typeof tempDir>;
   let cluster: Awaited<ReturnType<typeof startCluster>>;
   beforeAll(async () => {
+    dir = tempDir();
     // Inventory takes 300 ms, so every request below arrives while the refresh is still running: without the
     // lock, each node would start one.
     cluster = await startCluster(dir, { ttl: 2, staleWhileRevalidate: 600 }, 300);
   }, 60_000);
   afterAll(async () => {
-    if (!cluster) return;
-    await Promise.all([cluster.nodeA.kill(), cluster.nodeB.kill(), cluster.logistics.kill(), cluster.redis.kill(), ...cluster.backends.map((b) => b.close())]);
+    if (cluster) await Promise.all([cluster.nodeA.kill(), cluster.nodeB.kill(), cluster.logistics.kill(), cluster.redis.kill(), ...cluster.backends.map((b) => b.close())]);
+    dir?.[Symbol.dispose]();
   });
 
   it('serves the entry at once on both nodes and refreshes it once, through a Redis lock', async () => {
