@@ -31,7 +31,7 @@ export function toSourceError(error: unknown, source: string, operationId: strin
   if (error instanceof GraphQLError) return error;
   if (error instanceof TransportError) {
     logger.debug({ source, operation: operationId, failure: error.failure, err: error }, 'source call failed');
-    return createGatewayError(CODE_BY_FAILURE[error.failure], `${source}: ${error.message}`, { source, extensions: { ...error.details } });
+    return createGatewayError(error.code ?? CODE_BY_FAILURE[error.failure], `${source}: ${error.message}`, { source, extensions: { ...error.details } });
   }
   logger.error({ source, operation: operationId, err: error }, 'unexpected error in source call');
   return createGatewayError('SOURCE_BAD_RESPONSE', `${source}: unexpected error while calling ${operationId}`, { source });

@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors.js';
+
 /**
  * The contract between a kind of source (openapi, grpc, graphql) and the gateway.
  *
@@ -118,13 +120,19 @@ export type TransportFailure = 'unavailable' | 'timeout' | 'bad-response' | 'rej
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';
+  /**
+   * The `extensions.code` the client sees, when it should say more than the failure kind does (a gRPC
+   * NOT_FOUND, an HTTP error status). The failure kind still decides failover and stale serving.
+   */
+  readonly code: ErrorCode | undefined;
   constructor(
     readonly failure: TransportFailure,
     message: string,
     /** Extra fields for the GraphQL error's extensions (HTTP status, gRPC code, ...); never an `http` key. */
     readonly details: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: ErrorCode },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options?.code;
   }
 }

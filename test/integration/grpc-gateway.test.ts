@@ -164,7 +164,7 @@ describe('gRPC source through the gateway', () => {
       expect(results).toEqual([
         { data: { watchOrders: { id: 'w-1' } } },
         expect.objectContaining({
-          errors: [expect.objectContaining({ message: expect.stringContaining('failed on purpose'), extensions: expect.objectContaining({ code: 'SOURCE_REJECTED', source: 'orders', grpcStatus: 'PERMISSION_DENIED' }) })],
+          errors: [expect.objectContaining({ message: expect.stringContaining('failed on purpose'), extensions: expect.objectContaining({ code: 'PERMISSION_DENIED', source: 'orders', grpcStatus: 'PERMISSION_DENIED' }) })],
         }),
       ]);
     } finally {
@@ -207,15 +207,15 @@ describe('gRPC source through the gateway', () => {
   });
 
   it.each([
-    ['NOT_FOUND', 'SOURCE_REJECTED'],
-    ['INVALID_ARGUMENT', 'SOURCE_REJECTED'],
-    ['PERMISSION_DENIED', 'SOURCE_REJECTED'],
-    ['UNAUTHENTICATED', 'SOURCE_REJECTED'],
-    ['ALREADY_EXISTS', 'SOURCE_REJECTED'],
-    ['FAILED_PRECONDITION', 'SOURCE_REJECTED'],
-    ['OUT_OF_RANGE', 'SOURCE_REJECTED'],
-    ['RESOURCE_EXHAUSTED', 'SOURCE_REJECTED'],
-    ['ABORTED', 'SOURCE_REJECTED'],
+    ['NOT_FOUND', 'NOT_FOUND'],
+    ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+    ['PERMISSION_DENIED', 'PERMISSION_DENIED'],
+    ['UNAUTHENTICATED', 'UNAUTHENTICATED'],
+    ['ALREADY_EXISTS', 'ALREADY_EXISTS'],
+    ['FAILED_PRECONDITION', 'FAILED_PRECONDITION'],
+    ['OUT_OF_RANGE', 'OUT_OF_RANGE'],
+    ['RESOURCE_EXHAUSTED', 'RESOURCE_EXHAUSTED'],
+    ['ABORTED', 'ABORTED'],
     ['UNAVAILABLE', 'SOURCE_UNAVAILABLE'],
     ['CANCELLED', 'SOURCE_UNAVAILABLE'],
     ['DEADLINE_EXCEEDED', 'SOURCE_TIMEOUT'],

@@ -186,7 +186,7 @@ describe('OpenAPI responses that are not a usable 2xx', () => {
   it('a documented 500 is unavailable, with the nested error message', async () => {
     await using transport = createOpenApiTransport(source);
     const error = await failureOf(transport.call(endpoint, operation('Query.getProduct'), { id: 'boom' }, callOptions()));
-    expect(error).toMatchObject({ failure: 'unavailable', message: 'shop GET /products/{id} answered 500: database down', details: { status: 500, message: 'database down' } });
+    expect(error).toMatchObject({ failure: 'unavailable', code: 'SOURCE_BAD_RESPONSE', message: 'shop GET /products/{id} answered 500: database down', details: { status: 500, message: 'database down' } });
   });
 
   it('a body of another content type or truncated JSON is a bad response, a 204 is null', async () => {
@@ -241,12 +241,12 @@ describe('an OpenAPI source in the gateway', () => {
     });
   });
 
-  it('gives a documented error status SOURCE_REJECTED with the status and message in extensions', async () => {
+  it('gives a documented error status SOURCE_BAD_RESPONSE with the status and message in extensions', async () => {
     await using gateway = await gatewayFor({ spec: 'shop.yaml' });
     const body = await query(gateway, '{ getProduct(id: "missing") { id } }');
     expect(body.data).toEqual({ getProduct: null });
     expect(body.errors).toEqual([
-      expect.objectContaining({ path: ['getProduct'], extensions: expect.objectContaining({ code: 'SOURCE_REJECTED', source: 'shop', status: 404, message: 'no product "missing"' }) }),
+      expect.objectContaining({ path: ['getProduct'], extensions: expect.objectContaining({ code: 'SOURCE_BAD_RESPONSE', source: 'shop', status: 404, message: 'no product "missing"' }) }),
     ]);
   });
 

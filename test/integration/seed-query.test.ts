@@ -37,7 +37,7 @@ describe('the seed query over the demo backends', () => {
     expect(status).toBe(200);
     expect(body.data).toEqual({ order: null, product: { id: 'p1' } });
     expect(body.errors).toHaveLength(1);
-    expect(body.errors![0]).toMatchObject({ path: ['order'], extensions: { code: 'SOURCE_REJECTED', source: 'orders', grpcStatus: 'NOT_FOUND' } });
+    expect(body.errors![0]).toMatchObject({ path: ['order'], extensions: { code: 'NOT_FOUND', source: 'orders', grpcStatus: 'NOT_FOUND' } });
   });
 
   it('answers SOURCE_UNAVAILABLE for a down backend with nothing cached, keeping the rest of the data', async () => {

@@ -1,4 +1,5 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
+import type { ErrorCode } from '../../errors.js';
 import { TransportError, type TransportFailure } from '../types.js';
 
 /** Everything not listed is the caller's problem (NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED, ...): `rejected`. */
@@ -15,6 +16,22 @@ const FAILURE_BY_STATUS: ReadonlyMap<status, TransportFailure> = new Map([
   [status.UNIMPLEMENTED, 'bad-response'],
 ]);
 
+/**
+ * Client errors keep their gRPC name as `extensions.code` (NOT_FOUND, INVALID_ARGUMENT, ...), so clients can
+ * branch on them; the rest take the code of their failure kind (SOURCE_UNAVAILABLE, SOURCE_TIMEOUT, SOURCE_BAD_RESPONSE).
+ */
+const CODE_BY_STATUS: ReadonlyMap<status, ErrorCode> = new Map<status, ErrorCode>([
+  [status.NOT_FOUND, 'NOT_FOUND'],
+  [status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+  [status.PERMISSION_DENIED, 'PERMISSION_DENIED'],
+  [status.UNAUTHENTICATED, 'UNAUTHENTICATED'],
+  [status.ALREADY_EXISTS, 'ALREADY_EXISTS'],
+  [status.FAILED_PRECONDITION, 'FAILED_PRECONDITION'],
+  [status.OUT_OF_RANGE, 'OUT_OF_RANGE'],
+  [status.RESOURCE_EXHAUSTED, 'RESOURCE_EXHAUSTED'],
+  [status.ABORTED, 'ABORTED'],
+]);
+
 export function isServiceError(error: unknown): error is ServiceError {
   return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
 }
@@ -23,5 +40,6 @@ export function isServiceError(error: unknown): error is ServiceError {
 export function transportErrorFromStatus(error: ServiceError, operationId: string): TransportError {
   const statusName = status[error.code] ?? 'UNKNOWN';
   const failure = FAILURE_BY_STATUS.get(error.code) ?? 'rejected';
-  return new TransportError(failure, `${operationId}: ${statusName}: ${error.details}`, { grpcStatus: statusName, grpcCode: error.code }, { cause: error });
+  const code = CODE_BY_STATUS.get(error.code);
+  return new TransportError(failure, `${operationId}: ${statusName}: ${error.details}`, { grpcStatus: statusName, grpcCode: error.code }, { cause: error, ...(code ? { code } : {}) });
 }

@@ -90,8 +90,12 @@ async function readResponse(label: string, operation: OpenApiOperation, response
     // The status and the body's own message travel in `details` (→ the GraphQL error's extensions) for 4xx and 5xx alike.
     const message = errorMessageOf(await response.body.text(), headerText(response.headers['content-type']));
     const details = message === undefined ? { status } : { status, message };
-    if (status < 500) throw new TransportError('rejected', message ?? `${label} answered ${status}`, details);
-    throw new TransportError('unavailable', message === undefined ? `${label} answered ${status}` : `${label} answered ${status}: ${message}`, details);
+    // The client sees SOURCE_BAD_RESPONSE with the status and message, except for 502/503/504, which say the
+    // backend is not there (SOURCE_UNAVAILABLE). The failure kind tells the pipeline what it may do: a 4xx is
+    // neither failed over nor hidden behind stale data, a 5xx is both.
+    if (status < 500) throw new TransportError('rejected', message ?? `${label} answered ${status}`, details, { code: 'SOURCE_BAD_RESPONSE' });
+    const code = status >= 502 && status <= 504 ? 'SOURCE_UNAVAILABLE' : 'SOURCE_BAD_RESPONSE';
+    throw new TransportError('unavailable', message === undefined ? `${label} answered ${status}` : `${label} answered ${status}: ${message}`, details, { code });
   }
   await response.body.dump();
   // undici follows no redirects; a 1xx/3xx here is not an answer we can use.
