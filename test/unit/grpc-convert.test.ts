@@ -48,7 +48,7 @@ type OrdersV1Order {
   status: OrderStatus
   lines: [OrderLine!]!
   totalCents: String
-  createdAt: String
+  createdAt: DateTime
   note: String
   labels: JSON
   cardToken: String
@@ -61,7 +61,7 @@ type OrdersV1Order {
   version: String
   priorityRank: Int
   invoice: BillingV1Order
-  updatedAt: [String!]!
+  updatedAt: [DateTime!]!
   coupon: String
   priority: Priority
   archived: Boolean
@@ -84,7 +84,7 @@ enum OrderStatus {
     expect(args).toEqual({
       customerId: 'String',
       lines: '[OrderLineInput!]',
-      deliverAfter: 'String',
+      deliverAfter: 'DateTime',
       note: 'String',
       labels: 'JSON',
       priority: 'Priority',
@@ -102,7 +102,7 @@ enum OrderStatus {
       'customerId: String',
       'statuses: [OrderStatus!]',
       'pageSize: Int',
-      'since: String',
+      'since: DateTime',
     ]);
     expect(listOrders?.description).toBeUndefined();
     expect(schema.getQueryType()?.getFields()['orderServiceGetOrder']?.description).toBe('Fetches one order by id.');

@@ -21,7 +21,7 @@ describe('well-known types', () => {
   updateMask: String
   payload: JSON
   history: [JSON]!
-  startedAt: String
+  startedAt: DateTime
 }`);
     expect(printType(schema.getType('JobInput') as GraphQLNamedType)).toContain('timeout: String\n  updateMask: String\n  payload: JSON');
     expect(schema.getType('Retry')).toBeUndefined();

@@ -1,7 +1,7 @@
 import type { Type } from 'protobufjs';
 
 /** The GraphQL scalars proto values map to; `JSON` is declared by the SDL when used. */
-export type ScalarName = 'String' | 'Int' | 'Float' | 'Boolean' | 'JSON';
+export type ScalarName = 'String' | 'Int' | 'Float' | 'Boolean' | 'JSON' | 'DateTime';
 
 /**
  * 64-bit integers become String because GraphQL Int is 32-bit and a JavaScript number loses precision above
@@ -36,7 +36,7 @@ export function scalarOfProtoType(protoType: string): ScalarName | undefined {
  * How a message appears in GraphQL:
  * - `message`: an object (output) or input object type;
  * - `empty`: no fields (google.protobuf.Empty and the like) → Boolean, `true` when present; GraphQL has no empty types;
- * - `timestamp`: google.protobuf.Timestamp → an RFC 3339 string;
+ * - `timestamp`: google.protobuf.Timestamp → DateTime, an RFC 3339 string;
  * - `duration`: google.protobuf.Duration → a string of seconds as protobuf's JSON mapping prints it (`"1.5s"`);
  * - `field-mask`: google.protobuf.FieldMask → its paths, camelCased and joined by commas (`"customerId,status"`);
  * - `any`: google.protobuf.Any → JSON: the packed message's fields plus `"@type"` (protobuf's JSON mapping);
@@ -74,6 +74,8 @@ export function scalarOfMessage(type: Type, kind: Exclude<MessageKind, 'message'
     case 'empty':
       return 'Boolean';
     case 'timestamp':
+      // The same DateTime scalar as OpenAPI's `format: date-time`, so timestamps look alike whatever the source.
+      return 'DateTime';
     case 'duration':
     case 'field-mask':
       return 'String';

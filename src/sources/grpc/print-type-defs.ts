@@ -49,6 +49,11 @@ export function printTypeDefs(plans: readonly RootFieldPlan[], names: TypeNames)
 
 function createGraphqlTypes(names: TypeNames) {
   const jsonScalar = new GraphQLScalarType({ name: 'JSON' });
+  const dateTimeScalar = new GraphQLScalarType({
+    name: 'DateTime',
+    description: 'A date and time as an RFC 3339 string (protobuf `google.protobuf.Timestamp`).',
+    specifiedByURL: 'https://datatracker.ietf.org/doc/html/rfc3339',
+  });
   const objectTypes = new Map<Type, GraphQLObjectType>();
   const inputTypes = new Map<Type, GraphQLInputObjectType>();
   const enumTypes = new Map<Enum, GraphQLEnumType>();
@@ -65,6 +70,8 @@ function createGraphqlTypes(names: TypeNames) {
         return GraphQLBoolean;
       case 'JSON':
         return jsonScalar;
+      case 'DateTime':
+        return dateTimeScalar;
     }
   };
 

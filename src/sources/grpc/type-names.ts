@@ -3,7 +3,7 @@ import type { Enum, ReflectionObject, Type } from 'protobufjs';
 import type { Problem } from '../../errors.js';
 
 /** Names a proto type cannot take as-is: root types and the scalars the SDL may use. */
-const RESERVED_TYPE_NAMES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription', 'String', 'Int', 'Float', 'Boolean', 'ID', 'JSON']);
+const RESERVED_TYPE_NAMES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription', 'String', 'Int', 'Float', 'Boolean', 'ID', 'JSON', 'DateTime']);
 
 const GRAPHQL_NAME = /^(?!__)[_A-Za-z][_0-9A-Za-z]*$/;
 
