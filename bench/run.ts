@@ -146,7 +146,9 @@ function startGateway(options: { configFile: string; env: Record<string, string>
   return startChild({
     name: options.name,
     // No --cpu-prof-name: tsx's loader thread writes a profile too and would overwrite the main thread's.
-    nodeArgs: options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [],
+    // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, a profiling convenience
+    // (e.g. `--heap-prof --heap-prof-dir DIR`, or `--heapsnapshot-signal=SIGUSR2` and `kill -USR2 <pid>` mid-run).
+    nodeArgs: [...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []), ...(process.env['BENCH_GATEWAY_NODE_ARGS']?.split(' ').filter(Boolean) ?? [])],
     entry: 'dist/cli/main.js',
     args: ['serve', '--config', options.configFile, '--port', '0'],
     // No info logs: nothing is logged per request at info anyway, and the start-up lines are not needed.

@@ -33,6 +33,15 @@ export function toSourceError(error: unknown, source: string, operationId: strin
     logger.debug({ source, operation: operationId, failure: error.failure, err: error }, 'source call failed');
     return createGatewayError(error.code ?? CODE_BY_FAILURE[error.failure], `${source}: ${error.message}`, { source, extensions: { ...error.details } });
   }
+  if (isAbort(error)) {
+    // The client went away and its calls were cancelled: nobody will read this error, and it is no bug.
+    logger.debug({ source, operation: operationId }, 'source call cancelled with its request');
+    return createGatewayError('SOURCE_UNAVAILABLE', `${source}: the call was cancelled with its request`, { source });
+  }
   logger.error({ source, operation: operationId, err: error }, 'unexpected error in source call');
   return createGatewayError('SOURCE_BAD_RESPONSE', `${source}: unexpected error while calling ${operationId}`, { source });
+}
+
+function isAbort(error: unknown): boolean {
+  return (error instanceof Error || error instanceof DOMException) && error.name === 'AbortError';
 }

@@ -37,3 +37,16 @@ describe('the error registry', () => {
     expect(createGatewayError('RATE_LIMITED', 'slow down', { httpStatus: 429 }).extensions).toEqual({ code: 'RATE_LIMITED', http: { status: 429 } });
   });
 });
+
+describe('source errors from the pipeline', () => {
+  it('treats a call cancelled with its request as routine: SOURCE_UNAVAILABLE, logged at debug, not error', async () => {
+    const { toSourceError } = await import('../../src/pipeline/error-mapping.js');
+    const levels: string[] = [];
+    const logger = { debug: () => levels.push('debug'), error: () => levels.push('error') } as never;
+    const error = toSourceError(new DOMException('This operation was aborted', 'AbortError'), 'orders', 'GetOrder', logger);
+    expect(error.extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'orders' });
+    expect(levels).toEqual(['debug']);
+    toSourceError(new TypeError('bug'), 'orders', 'GetOrder', logger);
+    expect(levels).toEqual(['debug', 'error']);
+  });
+});
