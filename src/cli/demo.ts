@@ -12,6 +12,11 @@ export async function runDemo(options: { port?: number; latencyMs?: number }): P
   try {
     const config = loadConfigFile(DEMO_CONFIG, { env: { ...process.env, ...demoEnv(backends) } });
     await runGateway(config, { port: options.port, onClose: () => backends.close() });
+    process.stdout.write(
+      `Demo backends: inventory ${backends.inventory.url} (REST), logistics ${backends.logistics.url} (REST), ` +
+        `orders ${backends.orders.url} (gRPC), reviews ${backends.reviews.url}/graphql (GraphQL)\n` +
+        'Open the GraphQL URL above in a browser for GraphiQL; the seed query is already in the editor. Ctrl-C stops everything.\n',
+    );
   } catch (error) {
     await backends.close();
     throw error;
