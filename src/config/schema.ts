@@ -40,6 +40,8 @@ const sourceCommon = {
   forwardHeaders: z.array(z.string().min(1)).optional(),
   /** Static headers (HTTP) or metadata (gRPC) sent with every call. */
   headers: z.record(z.string(), z.string()).optional(),
+  /** Most calls one request has in flight to this source through unbatched links (no `key`). Default 16. */
+  maxConcurrency: z.number().int().positive().optional(),
   /** Most keys a batched link (`@delegate(..., key:)`) sends to this source in one call. Default 100. */
   maxBatchSize: z.number().int().positive().optional(),
   /** Identical concurrent reads of this source share one upstream call. Default true. */

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import pLimit from 'p-limit';
 import { delegateToSchema, type SubschemaConfig } from '@graphql-tools/delegate';
 import { getNullableType, isListType, responsePathAsArray, type GraphQLFieldResolver, type GraphQLOutputType } from 'graphql';
 import { createGatewayError } from '../errors.js';
@@ -61,11 +62,30 @@ export function createLocalLinkResolver(link: LinkSpec, target: SourceRuntime, r
       resolve: function resolveLink(parent, _args, context, info) {
         const args = buildArgs(link, parent);
         if (!args) return null;
-        return target.call(operation, args, requestStateOf(context), responsePathAsArray(info.path));
+        const state = requestStateOf(context);
+        const path = responsePathAsArray(info.path);
+        return limiterFor(state, target)(() => target.call(operation, args, state, path));
       },
     };
   }
   return { ...selectionSet, resolve: createBatchedResolver(link, link.key, target, operation, returnType, options) };
+}
+
+/** Most calls one request has in flight to a source through unbatched links, unless the source says otherwise. */
+export const DEFAULT_MAX_CONCURRENCY = 16;
+
+/**
+ * Without a batch operation, a link makes one call per parent; a list of 200 parents must not become 200
+ * simultaneous calls to one backend, so they queue per request and target source.
+ */
+function limiterFor(state: RequestState, target: SourceRuntime) {
+  let limit = state.limiters.get(target.name);
+  if (!limit) {
+    const limited = pLimit(target.config.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
+    limit = <T>(run: () => Promise<T>) => limited(run);
+    state.limiters.set(target.name, limit);
+  }
+  return limit;
 }
 
 /**

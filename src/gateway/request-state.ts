@@ -22,6 +22,8 @@ export interface RequestState {
   scopeKey?: string;
   /** Per-request DataLoaders of batched links, by link id. */
   readonly loaders: Map<string, unknown>;
+  /** Per-request concurrency limits of unbatched links, by target source. */
+  readonly limiters: Map<string, <T>(run: () => Promise<T>) => Promise<T>>;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -41,6 +43,7 @@ export function requestStateOf(context: unknown): RequestState {
       cacheBySource: new Map(),
       memo: new Map(),
       loaders: new Map(),
+      limiters: new Map(),
     };
     stateByRequest.set(key, state);
   }

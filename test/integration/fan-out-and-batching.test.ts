@@ -108,6 +108,31 @@ describe('a source with maxBatchSize', () => {
   });
 });
 
+describe('an unbatched link over many parents', () => {
+  it('keeps at most maxConcurrency calls of one request in flight to the target', async () => {
+    using dir = tempDir();
+    // shipmentByOrder takes one order id: no batch operation, one call per parent.
+    const links = `extend type Order { delivery: Shipment @delegate(source: "logistics", field: "shipmentByOrder", args: { orderId: "$parent.id" }) }\n`;
+    const file = dir.write('links.graphql', `${readFileSync(DEMO_LINKS, 'utf8')}\n${links}`);
+    await using demo = await startDemoGateway({
+      latencyMs: 60,
+      edit(raw) {
+        raw['links'] = file;
+        raw['cache'] = { ttl: 0, staleIfError: 0 };
+        (raw['sources'] as Record<string, unknown>[]).find((s) => s['name'] === 'logistics')!['maxConcurrency'] = 3;
+      },
+    });
+    const { body } = await demo.query('{ orders(first: 12) { orders { id delivery { orderId } } } }');
+    expect(body.errors).toBeUndefined();
+    const orders = (body.data!['orders'] as { orders: { id: string; delivery: { orderId: string } }[] }).orders;
+    for (const order of orders) expect(order.delivery.orderId).toBe(order.id);
+    const arrivals = demo.backends.logistics.stats.arrivals.filter((a) => a.operation === 'shipmentByOrder').map((a) => a.at).sort((a, b) => a - b);
+    expect(arrivals).toHaveLength(12);
+    // Each call takes 60 ms: the 4th can start only when one of the first three has finished.
+    for (let i = 3; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 3]!).toBeGreaterThanOrEqual(55);
+  });
+});
+
 describe('a batched link whose backend omits some keys', () => {
   it('answers null with LINK_KEY_MISSING in that item\'s own place and never shifts the list', async () => {
     using dir = tempDir();
