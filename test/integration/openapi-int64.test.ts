@@ -1,12 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { createGateway } from '../../src/gateway/gateway.js';
-import { convertOpenApi, createOpenApiTransport, type OpenApiOperation } from '../../src/sources/openapi/index.js';
+import { createOpenApiTransport, type OpenApiOperation } from '../../src/sources/openapi/index.js';
 import { TransportError, type ConvertedSource } from '../../src/sources/types.js';
+import { callOptions, failureOf, startOpenApiFixture, type OpenApiFixture } from '../helpers/openapi-fixture.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/openapi');
 
@@ -44,25 +44,20 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   else response.writeHead(404, json).end(JSON.stringify({ message: `no route ${route}` }));
 }
 
-let server: Server;
+let fixture: OpenApiFixture;
 let endpoint: string;
 let source: ConvertedSource<OpenApiOperation>;
 
 beforeAll(async () => {
-  server = createServer((request, response) => void handle(request, response));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  source = await convertOpenApi({ name: 'ledger', specFile: path.join(fixtures, 'int64.yaml') });
+  fixture = await startOpenApiFixture({ name: 'ledger', specFile: path.join(fixtures, 'int64.yaml'), handle });
+  ({ endpoint, source } = fixture);
 });
 
 beforeEach(() => {
   received.length = 0;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => fixture?.close());
 
 interface GraphqlBody {
   data?: Record<string, unknown> | null;
@@ -80,11 +75,7 @@ async function query(gateway: Awaited<ReturnType<typeof createGateway>>, text: s
   return (await response.json()) as GraphqlBody;
 }
 
-function operation(key: string): OpenApiOperation {
-  const found = source.operations.get(key);
-  if (!found) throw new Error(`no operation ${key}`);
-  return found;
-}
+const operation = (key: string): OpenApiOperation => fixture.operation(key);
 
 describe('int64 through an OpenAPI source', () => {
   it('returns int64 response values as strings with every digit the backend sent', async () => {

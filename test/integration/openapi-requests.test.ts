@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,8 @@ import { validateConfig } from '../../src/config/load.js';
 import { SpecInvalidError } from '../../src/errors.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { convertOpenApi, createOpenApiTransport, type OpenApiOperation } from '../../src/sources/openapi/index.js';
-import { TransportError, type ConvertedSource, type TransportCall } from '../../src/sources/types.js';
+import { TransportError, type ConvertedSource } from '../../src/sources/types.js';
+import { callOptions, closedPort, failureOf, startOpenApiFixture, type OpenApiFixture } from '../helpers/openapi-fixture.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/openapi');
 const specFile = path.join(fixtures, 'shop.yaml');
@@ -73,42 +73,21 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   else sendJson(response, 404, { message: `no route ${route}` });
 }
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
 
-let server: Server;
+let fixture: OpenApiFixture;
 let endpoint: string;
 let source: ConvertedSource<OpenApiOperation>;
 
 beforeAll(async () => {
-  server = createServer((request, response) => void handle(request, response));
-  endpoint = `http://127.0.0.1:${await listen(server)}`;
-  source = await convertOpenApi({ name: 'shop', specFile });
+  fixture = await startOpenApiFixture({ name: 'shop', specFile, handle });
+  ({ endpoint, source } = fixture);
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => fixture?.close());
 
-function operation(key: string): OpenApiOperation {
-  const found = source.operations.get(key);
-  if (!found) throw new Error(`no operation ${key}`);
-  return found;
-}
+const operation = (key: string): OpenApiOperation => fixture.operation(key);
 
-function callOptions(overrides: Partial<TransportCall> = {}): TransportCall {
-  return { signal: AbortSignal.timeout(5_000), headers: {}, ...overrides };
-}
 
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail('the call should have failed'),
-    (error: unknown) => error,
-  );
-}
 
 describe('OpenAPI requests on the wire', () => {
   it('sends cookie parameters after a forwarded cookie, deepObject and translated enum query parameters, and static query parameters', async () => {
@@ -289,9 +268,7 @@ describe('an OpenAPI source in the gateway', () => {
     const error: unknown = await convertOpenApi({ name: 'shop', specFile: `${endpoint}/nothing.yaml` }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SpecInvalidError);
     expect((error as SpecInvalidError).problems).toEqual([{ file: `${endpoint}/nothing.yaml`, at: '#', message: `cannot fetch the spec: ${endpoint}/nothing.yaml answered 404` }]);
-    const closed = createServer();
-    const port = await listen(closed);
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const refused: unknown = await convertOpenApi({ name: 'shop', specFile: `http://127.0.0.1:${port}/spec.json` }).catch((caught: unknown) => caught);
     expect((refused as SpecInvalidError).problems).toEqual([{ file: `http://127.0.0.1:${port}/spec.json`, at: '#', message: `cannot fetch the spec from http://127.0.0.1:${port}/spec.json (ECONNREFUSED)` }]);
     const slow: unknown = await convertOpenApi({ name: 'shop', specFile: `${endpoint}/slow-spec.yaml`, fetchTimeoutMs: 100 }).catch((caught: unknown) => caught);

@@ -1,10 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertOpenApi, createOpenApiTransport, type OpenApiOperation } from '../../src/sources/openapi/index.js';
-import { TransportError, type ConvertedSource, type TransportCall } from '../../src/sources/types.js';
+import { createOpenApiTransport, type OpenApiOperation } from '../../src/sources/openapi/index.js';
+import { TransportError, type ConvertedSource } from '../../src/sources/types.js';
+import { callOptions, closedPort, failureOf, startOpenApiFixture, type OpenApiFixture } from '../helpers/openapi-fixture.js';
 
 const specFile = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/openapi/transport.yaml');
 
@@ -44,42 +44,21 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   else sendJson(response, 500, {});
 }
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
 
-let server: Server;
+let fixture: OpenApiFixture;
 let endpoint: string;
 let source: ConvertedSource<OpenApiOperation>;
 
 beforeAll(async () => {
-  server = createServer((request, response) => void handle(request, response));
-  endpoint = `http://127.0.0.1:${await listen(server)}/api`;
-  source = await convertOpenApi({ name: 'items', specFile });
+  fixture = await startOpenApiFixture({ name: 'items', specFile, handle, basePath: '/api' });
+  ({ endpoint, source } = fixture);
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => fixture?.close());
 
-function operation(key: string): OpenApiOperation {
-  const found = source.operations.get(key);
-  if (!found) throw new Error(`no operation ${key}`);
-  return found;
-}
+const operation = (key: string): OpenApiOperation => fixture.operation(key);
 
-function callOptions(overrides: Partial<TransportCall> = {}): TransportCall {
-  return { signal: AbortSignal.timeout(5_000), headers: {}, ...overrides };
-}
 
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail('the call should have failed'),
-    (error: unknown) => error,
-  );
-}
 
 describe('createOpenApiTransport', () => {
   it('sends path, query (both array styles) and header parameters, static and forwarded headers; shapes the answer', async () => {
@@ -139,9 +118,7 @@ describe('createOpenApiTransport', () => {
   });
 
   it('rejects as unavailable when the connection is refused', async () => {
-    const closed = createServer();
-    const port = await listen(closed);
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     await using transport = createOpenApiTransport(source);
     const error = await failureOf(transport.call(`http://127.0.0.1:${port}`, operation('Query.getEmpty'), {}, callOptions()));
     expect(error).toBeInstanceOf(TransportError);
