@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { delegateToSchema, type SubschemaConfig } from '@graphql-tools/delegate';
-import { getNullableType, isListType, responsePathAsArray, type GraphQLFieldResolver, type GraphQLOutputType } from 'graphql';
+import { GraphQLError, getNullableType, isListType, responsePathAsArray, type GraphQLFieldResolver, type GraphQLOutputType } from 'graphql';
 import { createGatewayError } from '../errors.js';
 import type { OperationSpec } from '../sources/types.js';
 import type { ArgTemplate, LinkSpec } from './links.js';
@@ -135,10 +135,17 @@ function createBatchedResolver(
     const loader = loaderFor(requestStateOf(context), responsePathAsArray(info.path));
     if (Array.isArray(value)) {
       const items = await loader.loadMany(value.map(String));
+      // A failed batch call rejects every key with the same error: that is one error for the field, not one per item.
+      const first = items[0];
+      if (first instanceof Error && !isMissingKey(first) && items.every((item) => item === first)) throw first;
       return returnsList ? items : (items[0] ?? null);
     }
     return loader.load(String(value));
   };
+}
+
+function isMissingKey(error: Error): boolean {
+  return error instanceof GraphQLError && error.extensions['code'] === 'LINK_KEY_MISSING';
 }
 
 /** One link to a remote GraphQL source: delegated, so only the selected fields are fetched. */

@@ -61,7 +61,7 @@ describe('the interchange CLI', () => {
     expect(stdout).toContain('OK, 4 sources');
     expect(stdout).toMatch(/orders \(grpc\): \d+ queries/);
     expect(stdout).toMatch(/order\(\s*("""[^"]*"""\s*)?id: String\s*\): Order/);
-    expect(stdout).toContain('products: [Product!]!');
+    expect(stdout).toContain('products: [Product]');
   });
 
   it('a bad config exits 1 naming the file, the key and the problem', async () => {

@@ -50,4 +50,17 @@ describe('the seed query over the demo backends', () => {
     expect((order['products'] as unknown[]).length).toBeGreaterThan(0);
     expect(body.errors).toEqual([expect.objectContaining({ path: ['order', 'shipment'], extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'logistics' }) })]);
   });
+
+  it('keeps the order when the linked inventory is down too: only the linked fields are null', async () => {
+    await demo.backends.inventory.close();
+    const { status, body } = await demo.query(SEED_QUERY.replace('"1"', '"3"'));
+    expect(status).toBe(200);
+    expect(body.data).toEqual({ order: expect.objectContaining({ id: '3', customerId: expect.any(String), products: null, shipment: null }) });
+    expect(body.errors!.map((e) => [e.path, e.extensions?.['code'], e.extensions?.['source']])).toEqual(
+      expect.arrayContaining([
+        [['order', 'products'], 'SOURCE_UNAVAILABLE', 'inventory'],
+        [['order', 'shipment'], 'SOURCE_UNAVAILABLE', 'logistics'],
+      ]),
+    );
+  });
 });
