@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../config/load.js';
 import { startDemoBackends } from '../demo/index.js';
+import { SEED_QUERY } from '../gateway/gateway.js';
 import { runGateway } from './run-gateway.js';
 
 /** The demo's config: the same file `interchange serve --config interchange.yaml` reads. */
@@ -11,7 +12,7 @@ export async function runDemo(options: { port?: number; latencyMs?: number }): P
   const backends = await startDemoBackends(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {});
   try {
     const config = loadConfigFile(DEMO_CONFIG, { env: { ...process.env, ...demoEnv(backends) } });
-    await runGateway(config, { port: options.port, onClose: () => backends.close() });
+    await runGateway(config, { port: options.port, onClose: () => backends.close(), graphiqlDefaultQuery: SEED_QUERY });
     process.stdout.write(
       `Demo backends: inventory ${backends.inventory.url} (REST), logistics ${backends.logistics.url} (REST), ` +
         `orders ${backends.orders.url} (gRPC), reviews ${backends.reviews.url}/graphql (GraphQL)\n` +

@@ -17,6 +17,8 @@ import { createGeneration, type Generation, type GenerationDeps } from './genera
 export interface GatewayOptions {
   /** Default: a silent logger (library use); the CLI passes a pino logger. */
   logger?: Logger;
+  /** The query GraphiQL opens with on a first visit. Default: GraphiQL's own welcome text; the demo passes its seed query. */
+  graphiqlDefaultQuery?: string;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -71,7 +73,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const yoga = createYoga<Record<string, never>>({
     schema: () => current.schema,
     graphqlEndpoint: '/graphql',
-    graphiql: () => ({ title: 'Interchange', defaultQuery: SEED_QUERY }),
+    // Read per request so a reload can switch it (server.graphiql).
+    graphiql: () =>
+      current.config.server.graphiql && { title: 'Interchange', ...(options.graphiqlDefaultQuery !== undefined ? { defaultQuery: options.graphiqlDefaultQuery } : {}) },
     // The GraphiQL bundle is ~20 MB of RSS once loaded: only a process that serves the page pays for it.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,

@@ -1,7 +1,7 @@
 import { DEMO_CONFIG, demoEnv } from '../../src/cli/demo.js';
 import { loadConfigFile, validateConfig, type GatewayConfig } from '../../src/config/load.js';
 import { startDemoBackends, type DemoBackends } from '../../src/demo/index.js';
-import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
+import { createGateway, SEED_QUERY as SEED_QUERY_FOR_GRAPHIQL, type Gateway } from '../../src/gateway/gateway.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
 
 export interface DemoGateway extends AsyncDisposable {
@@ -33,7 +33,7 @@ export async function startDemoGateway(options: { latencyMs?: number; edit?: (ra
     options.edit(raw);
     config = validateConfig(raw, DEMO_CONFIG, { env });
   }
-  const gateway = await createGateway(config);
+  const gateway = await createGateway(config, { graphiqlDefaultQuery: SEED_QUERY_FOR_GRAPHIQL });
   const server = await listen(gateway, { port: 0, host: '127.0.0.1' });
   const close = async () => {
     await server.close();

@@ -40,3 +40,13 @@ describe('GraphiQL', () => {
     expect(outside).toEqual([]);
   });
 });
+
+describe('GraphiQL switched off (server.graphiql: false)', () => {
+  it('is not served; the endpoint still answers queries', async () => {
+    await using demo = await startDemoGateway({ edit: (raw) => void ((raw['server'] as Record<string, unknown>)['graphiql'] = false) });
+    const page = await fetch(demo.server.url, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type') ?? '').not.toContain('text/html');
+    expect(await page.text()).not.toContain('<title>Interchange</title>');
+    expect((await demo.query('{ order(id: "1") { id } }')).body).toEqual({ data: { order: { id: '1' } } });
+  });
+});
