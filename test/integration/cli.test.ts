@@ -60,6 +60,11 @@ describe('the interchange CLI', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('OK, 4 sources');
     expect(stdout).toMatch(/orders \(grpc\): \d+ queries/);
+    // Exactly what each source exposes, field by field, and what it simplified or left out.
+    expect(stdout).toMatch(/Query\.order\s+← warehouse\.orders\.v1\.OrderService\/GetOrder/);
+    expect(stdout).toMatch(/Subscription\.watchOrderStatus\s+← warehouse\.orders\.v1\.OrderService\/WatchOrderStatus/);
+    expect(stdout).toMatch(/Query\.productsByIds\s+← productsByIds/);
+    expect(stdout).toContain('    Query.reviewsByProduct');
     expect(stdout).toMatch(/order\(\s*("""[^"]*"""\s*)?id: String\s*\): Order/);
     expect(stdout).toContain('products: [Product]');
   });
