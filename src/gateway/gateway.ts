@@ -106,6 +106,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     fetch: async (input, init) => yoga.fetch(input as never, init ?? {}),
     async reload(next) {
       const generation = await createGeneration(next, depsFor(next));
+      const needRestart = settingsReadAtStart(config, next);
+      if (needRestart.length > 0) logger.warn({ keys: needRestart }, `reloaded, but ${needRestart.join(', ')} only change on restart`);
       const previous = current;
       current = generation;
       loadedAt = new Date();
@@ -125,6 +127,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await store[Symbol.asyncDispose]();
     },
   };
+}
+
+/** Config keys whose new values a reload cannot apply (they shaped the server, the store or the plugins). */
+function settingsReadAtStart(started: GatewayConfig, next: GatewayConfig): string[] {
+  const changed: string[] = [];
+  if (started.server.port !== next.server.port || started.server.host !== next.server.host) changed.push('server.port/host');
+  if (started.cache.store !== next.cache.store || started.cache.maxEntries !== next.cache.maxEntries) changed.push('cache.store/maxEntries');
+  if (JSON.stringify(started.limits) !== JSON.stringify(next.limits)) changed.push('limits');
+  return changed;
 }
 
 /** The admin purge: a source, one operation (by field name or operationId), or one call of it for every caller. */

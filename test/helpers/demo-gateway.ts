@@ -3,6 +3,7 @@ import { loadConfigFile, validateConfig, type GatewayConfig } from '../../src/co
 import { startDemoBackends, type DemoBackends } from '../../src/demo/index.js';
 import { createGateway, SEED_QUERY as SEED_QUERY_FOR_GRAPHIQL, type Gateway } from '../../src/gateway/gateway.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
+import type { Logger } from '../../src/observability/logger.js';
 
 export interface DemoGateway extends AsyncDisposable {
   backends: DemoBackends;
@@ -23,7 +24,7 @@ export interface GraphqlBody {
  * The demo's backends on free ports and a gateway over them on a free port, from the real interchange.yaml.
  * `edit` may change the parsed config (cache policy, timeouts) before it is validated.
  */
-export async function startDemoGateway(options: { latencyMs?: number; edit?: (raw: Record<string, unknown>) => void } = {}): Promise<DemoGateway> {
+export async function startDemoGateway(options: { latencyMs?: number; edit?: (raw: Record<string, unknown>) => void; logger?: Logger } = {}): Promise<DemoGateway> {
   const backends = await startDemoBackends(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {});
   const env = { ...process.env, ...demoEnv(backends) };
   let config = loadConfigFile(DEMO_CONFIG, { env });
@@ -33,7 +34,7 @@ export async function startDemoGateway(options: { latencyMs?: number; edit?: (ra
     options.edit(raw);
     config = validateConfig(raw, DEMO_CONFIG, { env });
   }
-  const gateway = await createGateway(config, { graphiqlDefaultQuery: SEED_QUERY_FOR_GRAPHIQL });
+  const gateway = await createGateway(config, { graphiqlDefaultQuery: SEED_QUERY_FOR_GRAPHIQL, ...(options.logger ? { logger: options.logger } : {}) });
   const server = await listen(gateway, { port: 0, host: '127.0.0.1' });
   const close = async () => {
     await server.close();
