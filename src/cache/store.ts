@@ -12,7 +12,6 @@ export interface CacheStore extends AsyncDisposable {
   set(key: string, entry: CacheEntry, lifetimeMs: number): Promise<void>;
   /** Removes every entry whose key starts with `prefix` (`source:` or `source:operation:`) and ends with `suffix`. */
   purge(prefix: string, suffix?: string): Promise<number>;
-  delete(key: string): Promise<boolean>;
   /**
    * A short lock so that one node refreshes an entry while the others keep serving it: true if taken.
    * Memory stores are per process and always grant it (single-flight inside the process does the rest).
@@ -52,9 +51,6 @@ export function createMemoryStore(maxEntries: number): CacheStore {
       let removed = 0;
       for (const key of [...lru.keys()]) if (key.startsWith(prefix) && key.endsWith(suffix) && lru.delete(key)) removed++;
       return removed;
-    },
-    async delete(key) {
-      return lru.delete(key);
     },
     async tryLock() {
       return true;
@@ -118,7 +114,6 @@ async function createRedisStore(options: CacheStoreOptions): Promise<CacheStore>
       return isCacheEntry(value) ? value : undefined;
     }),
     set: (key, entry, lifetimeMs) => guarded('set', undefined, async () => void (await keyv.set(key, entry, lifetimeMs))),
-    delete: (key) => guarded('delete', false, () => keyv.delete(key)),
     purge: (prefix, suffix = '') =>
       guarded('purge', 0, async () => {
         const client = adapter.client as unknown as { scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string | string[]>; del(keys: string[]): Promise<number> };

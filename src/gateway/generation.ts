@@ -35,8 +35,8 @@ export interface GenerationDeps {
   bypassCacheOf?: (state: RequestState) => boolean;
 }
 
-/** Load phase only: converts specs and links and checks they stitch. No transports are opened. */
-export async function composeOffline(config: GatewayConfig): Promise<{ loaded: LoadedSource[]; links: ReturnType<typeof readLinks> }> {
+/** Load phase only: converts the specs and parses the links. No transport is opened. */
+async function composeOffline(config: GatewayConfig): Promise<{ loaded: LoadedSource[]; links: ReturnType<typeof readLinks> }> {
   return { loaded: await loadSources(config), links: readLinks(config) };
 }
 

@@ -7,13 +7,9 @@ export interface TimeoutOptions {
   timeoutMs: (call: SourceCall) => number;
 }
 
-/** The abort reason transports recognise as a deadline (`reason.name === 'TimeoutError'`). */
-export function timeoutReason(ms: number): DOMException {
+/** The abort reason transports recognise as a deadline (`isDeadlineReason` in sources/call-failure.ts). */
+function timeoutReason(ms: number): DOMException {
   return new DOMException(`no answer within ${ms} ms`, 'TimeoutError');
-}
-
-export function isTimeoutReason(reason: unknown): boolean {
-  return reason instanceof Error || reason instanceof DOMException ? reason.name === 'TimeoutError' : false;
 }
 
 /**

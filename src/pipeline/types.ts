@@ -28,7 +28,7 @@ export interface CallOutcome {
   /** Seconds since the served value was fetched, when a stale value was served instead of a live answer. */
   staleAge?: number;
   /** How the cache took part, when it did. */
-  cache?: 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated' | 'uncacheable';
+  cache?: 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated';
 }
 
 /** One stage: do something around `next`, the rest of the pipeline. */

@@ -4,6 +4,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Gateway } from '../gateway/gateway.js';
+import { readSseEvents } from './sse-events.js';
 
 /** The graphql-ws endpoint beside yoga's HTTP one; close it before the HTTP server. */
 export interface GraphqlWsServer extends AsyncDisposable {
@@ -103,22 +104,10 @@ export function attachGraphqlWs(server: Server, gateway: Gateway): GraphqlWsServ
 
 /** yoga's SSE `next` events as execution results; ends on `complete`, or quietly when the operation was aborted. */
 async function* relayEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<ExecutionResult> {
-  const decoder = new TextDecoder();
-  let buffered = '';
   try {
-    const reader = body.getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      buffered += decoder.decode(chunk.value, { stream: true });
-      let end: number;
-      while ((end = buffered.indexOf('\n\n')) >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const lines = block.split('\n');
-        const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
-        if (event === 'complete') return;
-        const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
-        if (event === 'next' && data !== '') yield revive(JSON.parse(data));
-      }
+    for await (const { event, data } of readSseEvents(body)) {
+      if (event === 'complete') return;
+      if (event === 'next' && data !== '') yield revive(JSON.parse(data));
     }
   } catch (error) {
     if (signal.aborted) return;

@@ -38,8 +38,6 @@ function cacheStatusEntry(source: string, outcome: string): string {
       return `${name}; fwd=stale; fwd-status=304`;
     case 'bypass':
       return `${name}; fwd=request`;
-    case 'uncacheable':
-      return `${name}; fwd=uri-miss; detail=uncacheable`;
     default:
       return `${name}; fwd=miss`;
   }

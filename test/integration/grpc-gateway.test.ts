@@ -9,6 +9,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
 import { FINITE_WATCH, ORDERS_INCLUDE_DIRS, ORDERS_PROTO, startOrdersBackend, type OrdersBackend } from '../fixtures/grpc/start-orders-backend.js';
+import { readSseEvents } from '../../src/server/sse-events.js';
 
 /** GetOrder's own deadline; `hang` never answers, so it always expires. */
 const GET_ORDER_TIMEOUT_MS = 150;
@@ -58,22 +59,6 @@ async function post(query: string, headers: Record<string, string> = {}): Promis
   return { status: response.status, body: (await response.json()) as GraphqlResponse };
 }
 
-/** Reads `text/event-stream` events (`event:` + `data:` lines) as they arrive. */
-async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
-  const decoder = new TextDecoder();
-  let buffered = '';
-  const reader = body.getReader();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    buffered += decoder.decode(chunk.value, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
-      const block = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      const field = (name: string) => block.split('\n').find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? '';
-      if (field('event') !== '' || field('data') !== '') yield { event: field('event'), data: field('data') };
-    }
-  }
-}
 
 function subscribeOverSse(query: string, signal: AbortSignal): Promise<Response> {
   return fetch(server.url, {
@@ -100,7 +85,7 @@ describe('gRPC source through the gateway', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const events: { event: string; data: string }[] = [];
-    for await (const event of sseEvents(response.body!)) events.push(event);
+    for await (const event of readSseEvents(response.body!)) events.push(event);
     expect(events.filter((e) => e.event === 'next').map((e) => JSON.parse(e.data))).toEqual(['w-1', 'w-2', 'w-3'].map((id) => ({ data: { watchOrders: { id } } })));
     expect(events.at(-1)?.event).toBe('complete');
   });
@@ -111,7 +96,7 @@ describe('gRPC source through the gateway', () => {
     const response = await subscribeOverSse('subscription { watchOrders(customerId: "c-open") { id status } }', controller.signal);
     const received: unknown[] = [];
     try {
-      for await (const event of sseEvents(response.body!)) {
+      for await (const event of readSseEvents(response.body!)) {
         if (event.event !== 'next') continue;
         received.push(JSON.parse(event.data));
         if (received.length === 2) controller.abort();

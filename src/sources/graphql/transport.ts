@@ -1,4 +1,5 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool } from 'undici';
+import { httpCallFailure } from '../call-failure.js';
 import { TransportError, type OperationSpec, type Transport, type TransportCall } from '../types.js';
 
 /**
@@ -46,13 +47,13 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
           signal: call.signal,
         });
       } catch (error) {
-        throw classifyRequestError(error, call.signal, endpoint);
+        throw httpCallFailure(error, endpoint, call.signal);
       }
       let text: string;
       try {
         text = await response.body.text();
       } catch (error) {
-        throw classifyRequestError(error, call.signal, endpoint);
+        throw httpCallFailure(error, endpoint, call.signal);
       }
       if (response.statusCode >= 500) throw new TransportError('unavailable', `HTTP ${response.statusCode} from ${endpoint}`, { status: response.statusCode });
       let body: unknown;
@@ -73,18 +74,3 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
   };
 }
 
-/** Shared by the HTTP transports: what a failed undici request means for the pipeline. */
-export function classifyRequestError(error: unknown, signal: AbortSignal, endpoint: string): unknown {
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof Error || reason instanceof DOMException) {
-      if (reason.name === 'TimeoutError') return new TransportError('timeout', reason.message);
-    }
-    return reason;
-  }
-  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-    return new TransportError('timeout', `${endpoint}: ${error.message}`);
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new TransportError('unavailable', `cannot reach ${endpoint}: ${message}`, {}, { cause: error });
-}

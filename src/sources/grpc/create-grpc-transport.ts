@@ -1,5 +1,6 @@
 import { Client, Metadata, type CallOptions, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import type { ConvertedSource, OperationSpec, Transport, TransportCall } from '../types.js';
+import { isDeadlineReason } from '../call-failure.js';
 import { TransportError } from '../types.js';
 import type { GrpcOperation } from './convert-proto.js';
 import { isServiceError, transportErrorFromStatus } from './grpc-status-error.js';
@@ -191,7 +192,7 @@ function encodeOrReject<T>(operation: GrpcOperation, encode: () => T): T {
  */
 function streamAbortReason(reason: unknown, operation: GrpcOperation): unknown {
   if (reason instanceof TransportError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new TransportError('timeout', `${operation.operationId}: timed out`, {}, { cause: reason });
+  if (isDeadlineReason(reason)) return new TransportError('timeout', `${operation.operationId}: timed out`, {}, { cause: reason });
   return undefined;
 }
 
@@ -204,7 +205,7 @@ function passEncoded(request: Buffer): Buffer {
 function abortReason(signal: AbortSignal, operation: GrpcOperation): unknown {
   const reason: unknown = signal.reason;
   if (reason instanceof TransportError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
+  if (isDeadlineReason(reason)) {
     return new TransportError('timeout', `${operation.operationId}: timed out`, {}, { cause: reason });
   }
   return reason;

@@ -1,5 +1,6 @@
 import { Pool, type Dispatcher, type FormData } from 'undici';
 import { TransportError, type ConvertedSource, type HttpCaching, type OperationSpec, type Transport, type TransportCall } from '../types.js';
+import { httpCallFailure } from '../call-failure.js';
 import type { OpenApiOperation } from './operation.js';
 import { encodeBody } from './encode-body.js';
 import { addHeaderParameters, buildRequestPath, cookieHeader } from './serialize-parameters.js';
@@ -17,17 +18,10 @@ export interface OpenApiTransportOptions {
 
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
-/** undici's own deadlines (connect, headers, body) are timeouts too, not a down backend. */
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
 interface Endpoint {
   readonly pool: Pool;
   /** Path of the endpoint URL without a trailing slash, put before every operation path. */
   readonly basePath: string;
-}
-
-function isTimeoutReason(reason: unknown): boolean {
-  return reason instanceof Error && reason.name === 'TimeoutError';
 }
 
 /** Longest error body text quoted in an error message. */
@@ -123,20 +117,6 @@ function readCachingHeaders(http: HttpCaching, headers: Dispatcher.ResponseData[
   }
 }
 
-/** What a failed call rejects with: our own errors as they are, the abort reason unless it is a timeout, else unavailable. */
-function toCallFailure(error: unknown, label: string, signal: AbortSignal): unknown {
-  if (error instanceof TransportError) return error;
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof TransportError) return reason;
-    return isTimeoutReason(reason) ? new TransportError('timeout', `${label} did not answer in time`, {}, { cause: reason }) : reason;
-  }
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return new TransportError('timeout', `${label} did not answer in time (${code})`, {}, { cause: error });
-  const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-  return new TransportError('unavailable', `${label} could not be reached (${reason})`, {}, { cause: error });
-}
-
 /**
  * HTTP transport for an OpenAPI source: one keep-alive undici `Pool` per backend origin, made on first use and
  * closed on dispose. Everything about an operation's URL, parameters and shaping was worked out at conversion.
@@ -207,7 +187,7 @@ export function createOpenApiTransport(source: ConvertedSource<OpenApiOperation>
       }
       return await readResponse(label, operation, response);
     } catch (error) {
-      throw toCallFailure(error, label, call.signal);
+      throw httpCallFailure(error, label, call.signal);
     }
   }
 

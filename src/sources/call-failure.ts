@@ -1,0 +1,30 @@
+import { TransportError } from './types.js';
+
+/**
+ * The abort reason the pipeline uses when a call's deadline passes (`name === 'TimeoutError'`, as
+ * `AbortSignal.timeout` makes). Any other reason means the client went away.
+ */
+export function isDeadlineReason(reason: unknown): boolean {
+  return (reason instanceof Error || reason instanceof DOMException) && reason.name === 'TimeoutError';
+}
+
+/** undici's own deadlines (connect, headers, body) are timeouts too, not a down backend. */
+const UNDICI_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * What a failed HTTP call (undici) rejects with, for every HTTP-based transport: our own TransportErrors as
+ * they are; when the signal was aborted, a `timeout` for a deadline and the abort reason itself otherwise;
+ * undici's timeouts as `timeout`; anything else (refused, reset, DNS) as `unavailable`.
+ */
+export function httpCallFailure(error: unknown, label: string, signal: AbortSignal): unknown {
+  if (error instanceof TransportError) return error;
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof TransportError) return reason;
+    return isDeadlineReason(reason) ? new TransportError('timeout', `${label} did not answer in time`, {}, { cause: reason }) : reason;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNDICI_TIMEOUT_CODES.has(code)) return new TransportError('timeout', `${label} did not answer in time (${code})`, {}, { cause: error });
+  const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+  return new TransportError('unavailable', `${label} could not be reached (${reason})`, {}, { cause: error });
+}
