@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../src/config/load.js';
-import { createGateway } from '../src/gateway/gateway.js';
+import { createGateway } from '../src/server/create-gateway.js';
 import { convertOpenApi } from '../src/sources/openapi/index.js';
 
 const SCHEMAS = 300;

@@ -1,25 +1,40 @@
-import type { Generation } from '../gateway/generation.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 
-/** What the dashboard shows: the sources of the current generation and what their calls did so far. */
+/** What the admin status needs to know about the gateway: a narrow view, not its internals. */
+export interface StatusView {
+  readonly startedAt: Date;
+  /** When the configuration serving now was loaded. */
+  readonly loadedAt: Date;
+  readonly cacheStore: 'memory' | 'redis';
+  readonly sources: readonly SourceView[];
+}
+
+export interface SourceView {
+  readonly name: string;
+  readonly kind: string;
+  readonly endpoints: readonly string[];
+  /** Root fields it exposes. */
+  readonly operations: number;
+  /** Its pipeline's stages, outermost first. */
+  readonly stages: readonly string[];
+}
+
+/** What the dashboard shows: the sources serving now and what their calls did so far. */
 export interface AdminStatus {
   readonly startedAt: string;
   readonly generationLoadedAt: string;
   readonly cacheStore: string;
-  readonly sources: readonly {
-    name: string;
-    kind: string;
-    endpoints: readonly string[];
-    operations: number;
-    /** Calls by outcome: `ok`, `stale`, or an error code. */
+  readonly sources: readonly (Omit<SourceView, 'stages'> & {
+    stages: readonly string[];
+    /** Calls by outcome: `ok`, `hit`, `stale`, or an error code. */
     calls: Record<string, number>;
     cache: Record<string, number>;
-  }[];
+  })[];
 }
 
 type MetricJson = { name: string; values: { value: number; labels: Record<string, string | number>; metricName?: string }[] };
 
-export async function collectStatus(generation: Generation, generationLoadedAt: Date, metrics: GatewayMetrics, startedAt: Date): Promise<AdminStatus> {
+export async function collectStatus(view: StatusView, metrics: GatewayMetrics): Promise<AdminStatus> {
   const all = (await metrics.registry.getMetricsAsJSON()) as unknown as MetricJson[];
   const calls = all.find((m) => m.name === 'interchange_source_call_duration_seconds');
   const cache = all.find((m) => m.name === 'interchange_cache_events_total');
@@ -39,16 +54,9 @@ export async function collectStatus(generation: Generation, generationLoadedAt: 
     return out;
   };
   return {
-    startedAt: startedAt.toISOString(),
-    generationLoadedAt: generationLoadedAt.toISOString(),
-    cacheStore: generation.config.cache.store.startsWith('redis') ? 'redis' : 'memory',
-    sources: [...generation.sources.values()].map((source) => ({
-      name: source.name,
-      kind: source.config.kind,
-      endpoints: source.config.endpoints,
-      operations: [...source.converted.operations.values()].filter((op) => op.fieldName !== '*').length,
-      calls: count(source.name),
-      cache: cacheEvents(source.name),
-    })),
+    startedAt: view.startedAt.toISOString(),
+    generationLoadedAt: view.loadedAt.toISOString(),
+    cacheStore: view.cacheStore,
+    sources: view.sources.map((source) => ({ ...source, calls: count(source.name), cache: cacheEvents(source.name) })),
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stableKey } from '../gateway/stable-key.js';
+import { stableKey } from './stable-key.js';
 
 /**
  * `source:operation:scope:hash(args)`. The readable prefix lets an operator purge a source; the hash keeps
@@ -13,9 +13,4 @@ export function cacheKey(source: string, operationId: string, scope: string, arg
 /** The last part of a cache key: the same for every caller, so an operator can purge one call for all of them. */
 export function argsDigest(args: unknown): string {
   return createHash('sha256').update(stableKey(args)).digest('base64url').slice(0, 32);
-}
-
-/** The caller's identity for private entries: a hash, so no token is ever written to a shared store. */
-export function scopeKeyOf(identity: string): string {
-  return identity === '' ? '' : createHash('sha256').update(identity).digest('base64url').slice(0, 22);
 }

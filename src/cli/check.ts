@@ -1,31 +1,22 @@
 import { printSchema } from 'graphql';
 import { loadConfigFile } from '../config/load.js';
 import { createGeneration } from '../gateway/generation.js';
-import { silentLogger } from '../observability/logger.js';
-import type { GraphqlSource } from '../sources/graphql/index.js';
-import { createMetrics } from '../observability/metrics.js';
+import { sourceKindOf } from '../sources/registry.js';
 
 /**
  * `interchange check --config FILE [--print-schema]`: validates the config, converts every source, stitches
- * them and reports what each source exposes and what was simplified. Opens no backend connection (a remote
- * GraphQL source without an SDL file is introspected, the one exception).
+ * them and reports what each source exposes and what was simplified. Opens no backend connection, except where
+ * a kind can only get its schema from the backend (a remote GraphQL source without an SDL file, gRPC without a
+ * .proto).
  */
 export async function runCheck(options: { config: string; printSchema: boolean }): Promise<number> {
   const config = loadConfigFile(options.config);
-  await using generation = await createGeneration(config, { logger: silentLogger, metrics: createMetrics() });
+  await using generation = await createGeneration(config);
   const out: string[] = [`${config.file}: OK, ${generation.sources.size} sources`];
   for (const { config: source, converted } of generation.loaded) {
-    const fields = [...converted.operations.values()].filter((op) => op.fieldName !== '*');
-    const byRoot = (root: string) => fields.filter((op) => op.rootType === root).length;
-    const summary = source.kind === 'graphql' ? 'remote schema (delegated)' : `${byRoot('Query')} queries, ${byRoot('Mutation')} mutations, ${byRoot('Subscription')} subscriptions`;
+    const { summary, fields } = sourceKindOf(source).describe(converted);
     out.push(`  ${source.name} (${source.kind}): ${summary}`);
-    for (const op of fields) out.push(`    ${`${op.rootType}.${op.fieldName}`.padEnd(36)} ← ${op.operationId}`);
-    if (converted.kind === 'graphql') {
-      const schema = (converted as GraphqlSource).schema;
-      for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
-        for (const field of Object.keys(root?.getFields() ?? {})) out.push(`    ${root!.name}.${field}`);
-      }
-    }
+    for (const field of fields) out.push(`    ${field}`);
     // Every simplification or omission, with where it is in the spec.
     for (const note of converted.notes) out.push(`    note ${note.pointer}: ${note.message}`);
   }

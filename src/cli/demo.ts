@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../config/load.js';
 import { startDemoBackends } from '../demo/index.js';
-import { SEED_QUERY } from '../gateway/gateway.js';
+import { SEED_QUERY } from '../demo/seed-query.js';
 import { runGateway } from './run-gateway.js';
 
 /** The demo's config: the same file `interchange serve --config interchange.yaml` reads. */

@@ -1,4 +1,4 @@
-import { createGateway } from '../gateway/gateway.js';
+import { createGateway } from '../server/create-gateway.js';
 import type { GatewayConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { listen } from '../server/listen.js';

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigInvalidError, type Problem } from '../errors.js';
 import { interpolateEnv, type InterpolationProblem } from './interpolate.js';
+import { SOURCE_KIND_NAMES, sourceKindOf } from '../sources/registry.js';
 import { configSchema, type ParsedConfig, type SourceConfig } from './schema.js';
 
 /** A validated, defaulted, frozen config with every path made absolute. */
@@ -66,44 +67,17 @@ function issueToProblem(issue: z.core.$ZodIssue, file: string): Problem {
     return { file, at, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
   }
   if (issue.code === 'invalid_union' && 'discriminator' in issue) {
-    return { file, at, message: `must be one of ${(issue as { options?: unknown[] }).options?.map((o) => JSON.stringify(o)).join(', ') ?? '"openapi", "grpc", "graphql"'}` };
+    return { file, at, message: `must be one of ${SOURCE_KIND_NAMES.map((k) => JSON.stringify(k)).join(', ')}` };
   }
   return { file, at, message: issue.message };
 }
 
 function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
-  const sources = config.sources.map((source): SourceConfig => {
-    switch (source.kind) {
-      case 'openapi':
-        return { ...source, spec: resolveSpecLocation(baseDir, source.spec) };
-      case 'grpc':
-        return {
-          ...source,
-          ...(source.proto !== undefined ? { proto: resolve(baseDir, source.proto) } : {}),
-          ...(source.includeDirs ? { includeDirs: source.includeDirs.map((d) => resolve(baseDir, d)) } : {}),
-          ...(source.tls ? { tls: resolveTlsPaths(baseDir, source.tls) } : {}),
-        };
-      case 'graphql':
-        return source.schema ? { ...source, schema: resolve(baseDir, source.schema) } : source;
-    }
-  });
+  const sources = config.sources.map((source) => sourceKindOf(source).resolvePaths(source, baseDir) as SourceConfig);
   return { ...config, sources, ...(config.links ? { links: resolve(baseDir, config.links) } : {}) };
 }
 
-function resolveTlsPaths<T extends { ca?: string | undefined; cert?: string | undefined; key?: string | undefined }>(baseDir: string, tls: T): T {
-  return {
-    ...tls,
-    ...(tls.ca !== undefined ? { ca: resolve(baseDir, tls.ca) } : {}),
-    ...(tls.cert !== undefined ? { cert: resolve(baseDir, tls.cert) } : {}),
-    ...(tls.key !== undefined ? { key: resolve(baseDir, tls.key) } : {}),
-  };
-}
-
-/** A URL stays a URL; anything else is a path relative to the config file. */
-function resolveSpecLocation(baseDir: string, location: string): string {
-  return /^https?:\/\//.test(location) ? location : resolve(baseDir, location);
-}
-
+/** What the schema cannot say: unique names, files that exist, endpoints each kind can call. */
 function checkSemantics(config: ParsedConfig, file: string): Problem[] {
   const problems: Problem[] = [];
   const seen = new Map<string, number>();
@@ -111,37 +85,18 @@ function checkSemantics(config: ParsedConfig, file: string): Problem[] {
     const first = seen.get(source.name);
     if (first !== undefined) problems.push({ file, at: `sources[${index}].name`, message: `duplicate source name "${source.name}" (first used at sources[${first}])` });
     else seen.set(source.name, index);
-    const files: [string, string | undefined][] =
-      source.kind === 'openapi'
-        ? [['spec', /^https?:/.test(source.spec) ? undefined : source.spec]]
-        : source.kind === 'grpc'
-          ? [['proto', source.proto], ['tls.ca', source.tls?.ca], ['tls.cert', source.tls?.cert], ['tls.key', source.tls?.key]]
-          : [['schema', source.schema]];
-    for (const [key, path] of files) {
-      if (path !== undefined && !isReadableFile(path)) problems.push({ file, at: `sources[${index}].${key}`, message: `file not found: ${path}` });
+    const kind = sourceKindOf(source);
+    for (const { key, path, type } of kind.paths(source)) {
+      if (type === 'file' && !isReadableFile(path)) problems.push({ file, at: `sources[${index}].${key}`, message: `file not found: ${path}` });
+      if (type === 'directory' && !existsSync(path)) problems.push({ file, at: `sources[${index}].${key}`, message: `directory not found: ${path}` });
     }
-    if (source.kind === 'grpc') source.includeDirs?.forEach((dir, i) => {
-      if (!existsSync(dir)) problems.push({ file, at: `sources[${index}].includeDirs[${i}]`, message: `directory not found: ${dir}` });
-    });
     source.endpoints.forEach((endpoint, i) => {
-      const message = checkEndpoint(source.kind, endpoint);
+      const message = kind.checkEndpoint(endpoint);
       if (message) problems.push({ file, at: `sources[${index}].endpoints[${i}]`, message });
     });
   });
   if (config.links !== undefined && !isReadableFile(config.links)) problems.push({ file, at: 'links', message: `file not found: ${config.links}` });
   return problems;
-}
-
-function checkEndpoint(kind: SourceConfig['kind'], endpoint: string): string | undefined {
-  if (kind === 'grpc') {
-    return /^(dns:\/\/\/|unix:)?[^\s/]+(:\d+)?$/.test(endpoint) ? undefined : `"${endpoint}" is not a gRPC target (host:port)`;
-  }
-  try {
-    const url = new URL(endpoint);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `"${endpoint}" must be an http:// or https:// URL`;
-  } catch {
-    return `"${endpoint}" is not a URL`;
-  }
 }
 
 function isReadableFile(path: string): boolean {

@@ -1,12 +1,12 @@
 import type { SubschemaConfig } from '@graphql-tools/delegate';
 import { stitchSchemas } from '@graphql-tools/stitch';
 import type { IResolvers } from '@graphql-tools/utils';
-import { buildSchema, extendSchema, print, responsePathAsArray, type DocumentNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { buildSchema, extendSchema, print, responsePathAsArray, type DocumentNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { ConfigInvalidError, StitchFailedError } from '../errors.js';
 import { graphqlOperation, type GraphqlSource } from '../sources/graphql/index.js';
 import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
 import { validateLinks, type ParsedLinks } from './links.js';
-import { requestStateOf } from './request-state.js';
+import { requestStateOf } from '../request/state.js';
 import type { SourceRuntime } from './source-runtime.js';
 
 export interface BuildSchemaInput {
@@ -65,8 +65,8 @@ function rootResolvers(source: SourceRuntime): IResolvers {
   for (const operation of source.converted.operations.values()) {
     if (operation.rootType === 'Subscription') {
       (byType['Subscription'] ??= {})[operation.fieldName] = {
-        subscribe: function subscribeSourceField(_parent: unknown, args: Record<string, unknown>, context: unknown) {
-          return source.subscribe(operation, args, requestStateOf(context));
+        subscribe: function subscribeSourceField(_parent: unknown, args: Record<string, unknown>, context: unknown, info: GraphQLResolveInfo) {
+          return source.subscribe(operation, args, requestStateOf(context), responsePathAsArray(info.path));
         },
         resolve: (payload: unknown) => payload,
       };

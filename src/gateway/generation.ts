@@ -1,24 +1,24 @@
 import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
+import { createMemoryStore, type CacheStore } from '../cache/store.js';
 import type { GatewayConfig } from '../config/load.js';
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import { toSourceError } from '../pipeline/error-mapping.js';
-import { createSourcePipeline, type Stage } from '../pipeline/index.js';
-import type { SourceConfig } from '../config/schema.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
+import { createRetainedState, createSourcePipeline, type PipelineStage, type RetainedState } from '../pipeline/index.js';
+import { callerScopeKey, clientAskedNoCache } from '../request/caller.js';
+import type { Transport } from '../sources/types.js';
 import { buildGatewaySchema } from './build-schema.js';
 import { parseLinks } from './links.js';
 import { loadSources, type LoadedSource } from './load-sources.js';
-import type { RequestState } from './request-state.js';
 import { createSourceRuntime, type SourceRuntime } from './source-runtime.js';
+
+/** Keys per call of a batched link when the target source sets no `maxBatchSize`. */
+export const DEFAULT_MAX_BATCH_SIZE = 100;
 
 /**
  * One loaded configuration: its sources with their transports and pipelines, and the schema over them.
  * A reload builds the next generation beside the current one and swaps only when it is complete.
  */
-/** Keys per call of a batched link when the target source sets no `maxBatchSize`. */
-export const DEFAULT_MAX_BATCH_SIZE = 100;
-
 export interface Generation extends AsyncDisposable {
   readonly config: GatewayConfig;
   readonly schema: GraphQLSchema;
@@ -26,13 +26,20 @@ export interface Generation extends AsyncDisposable {
   readonly loaded: readonly LoadedSource[];
 }
 
+/** What a generation is built with beyond its config; everything here is shared by the gateway's generations. */
 export interface GenerationDeps {
-  logger: Logger;
-  metrics: GatewayMetrics;
-  /** Stages to put in each source's pipeline between metrics and timeout (cache, stale, breaker, retry). */
-  resilienceFor?: (source: SourceConfig) => readonly Stage[];
-  scopeKeyOf?: (state: RequestState) => string;
-  bypassCacheOf?: (state: RequestState) => boolean;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Default: a registry of its own. */
+  metrics?: GatewayMetrics;
+  /** The cache store; default: a memory store of `config.cache.maxEntries` (for `check`, tests). */
+  store?: CacheStore;
+  /** Stage state that outlives generations; default: a new one (nothing survives). */
+  retained?: RetainedState;
+  /** Stages added to every source's pipeline (`createGateway({ stages })`). */
+  stages?: readonly PipelineStage[];
+  /** Replaces each source's own transport; tests use in-memory transports. Default: the kind's transport. */
+  transportFor?: (source: LoadedSource) => Transport;
 }
 
 /** Load phase only: converts the specs and parses the links. No transport is opened. */
@@ -45,22 +52,25 @@ function readLinks(config: GatewayConfig) {
   return { file: config.links, parsed: parseLinks(config.links, readFileSync(config.links, 'utf8')) };
 }
 
-export async function createGeneration(config: GatewayConfig, deps: GenerationDeps): Promise<Generation> {
+export async function createGeneration(config: GatewayConfig, deps: GenerationDeps = {}): Promise<Generation> {
   const { loaded, links } = await composeOffline(config);
+  const logger = deps.logger ?? silentLogger;
+  const metrics = deps.metrics ?? createMetrics();
+  const store = deps.store ?? createMemoryStore(config.cache.maxEntries);
+  const retained = deps.retained ?? createRetainedState();
+  const bypassCacheOf = config.cache.honorClientNoCache ? clientAskedNoCache : () => false;
   const sources = new Map<string, SourceRuntime>();
   for (const source of loaded) {
-    const transport = source.createTransport();
+    const transport = deps.transportFor?.(source) ?? source.createTransport();
+    const pipeline = createSourcePipeline({
+      context: { config, source: source.config, logger: logger.child({ source: source.config.name }), metrics, store },
+      retained,
+      transport,
+      ...(deps.stages ? { extraStages: deps.stages } : {}),
+    });
     sources.set(
       source.config.name,
-      createSourceRuntime({
-        config: source.config,
-        converted: source.converted,
-        transport,
-        pipeline: createSourcePipeline({ source: source.config, transport, logger: deps.logger, metrics: deps.metrics, resilience: deps.resilienceFor?.(source.config) ?? [] }),
-        scopeKeyOf: deps.scopeKeyOf ?? (() => ''),
-        bypassCacheOf: deps.bypassCacheOf ?? (() => false),
-        mapError: (error, operation) => toSourceError(error, source.config.name, operation.operationId, deps.logger),
-      }),
+      createSourceRuntime({ config: source.config, converted: source.converted, transport, pipeline, scopeKeyOf: callerScopeKey, bypassCacheOf }),
     );
   }
   let schema: GraphQLSchema;

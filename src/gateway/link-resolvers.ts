@@ -5,7 +5,7 @@ import { GraphQLError, getNullableType, isListType, responsePathAsArray, type Gr
 import { createGatewayError } from '../errors.js';
 import type { OperationSpec } from '../sources/types.js';
 import type { ArgTemplate, LinkSpec } from './links.js';
-import { requestStateOf, type RequestState } from './request-state.js';
+import { requestStateOf, type RequestState } from '../request/state.js';
 import type { SourceRuntime } from './source-runtime.js';
 
 /**

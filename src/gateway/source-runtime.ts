@@ -1,37 +1,38 @@
+import { stableKey } from '../cache/stable-key.js';
 import type { SourceConfig } from '../config/schema.js';
-import type { CallOutcome, SourceCall, Terminal } from '../pipeline/types.js';
+import type { SourcePipeline } from '../pipeline/index.js';
+import type { CallOutcome, SourceCall } from '../pipeline/types.js';
+import type { RequestState } from '../request/state.js';
 import type { ConvertedSource, OperationSpec, Transport } from '../sources/types.js';
-import type { RequestState } from './request-state.js';
-import { stableKey } from './stable-key.js';
 
 /** A source at run time: its converted schema, its transport and the pipeline in front of it. */
 export interface SourceRuntime extends AsyncDisposable {
   readonly name: string;
   readonly config: SourceConfig;
   readonly converted: ConvertedSource;
+  /** Names of its pipeline's stages, outermost first. */
+  readonly stages: readonly string[];
   /**
    * Calls one operation through the pipeline on behalf of a request; marks the request when the value is stale.
    * Read-only calls with the same arguments are made once per request.
    */
   call(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): Promise<unknown>;
   /**
-   * Opens a backend stream for a Subscription field. Not cached and not retried; the stream ends when the
-   * client goes away. Fails over to the next endpoint only while opening.
+   * Opens a backend stream for a Subscription field through the pipeline's stream stages and replica choice.
+   * Not cached and not retried; the stream ends when the client goes away.
    */
-  subscribe(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState): AsyncIterable<unknown>;
+  subscribe(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): AsyncIterable<unknown>;
 }
 
 export interface SourceRuntimeOptions {
   config: SourceConfig;
   converted: ConvertedSource;
   transport: Transport;
-  pipeline: Terminal;
+  pipeline: SourcePipeline;
   /** Extra key material separating callers in private cache entries. */
   scopeKeyOf: (state: RequestState) => string;
   /** Client sent `Cache-Control: no-cache` and it is allowed. */
   bypassCacheOf: (state: RequestState) => boolean;
-  /** Turns a transport failure into the GraphQL error the client sees (the pipeline's error mapping). */
-  mapError: (error: unknown, operation: OperationSpec) => unknown;
 }
 
 export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntime {
@@ -47,26 +48,31 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
     return out;
   }
 
-  function invoke(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]) {
-    const outcome: CallOutcome = {};
-    const call: SourceCall = {
+  function sourceCall(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): SourceCall {
+    return {
       source: config.name,
       operation,
       args,
       headers: forward.length > 0 ? forwardedHeaders(state) : {},
       signal: state.signal,
       path,
-      outcome,
+      outcome: {},
       bypassCache: options.bypassCacheOf(state),
       scopeKey: options.scopeKeyOf(state),
     };
-    return pipeline(call).then((value) => ({ value, outcome }));
+  }
+
+  function invoke(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]) {
+    const call = sourceCall(operation, args, state, path);
+    const outcome: CallOutcome = call.outcome;
+    return pipeline.call(call).then((value) => ({ value, outcome }));
   }
 
   return {
     name: config.name,
     config,
     converted,
+    stages: pipeline.order,
     async call(operation, args, state, path) {
       let pending: Promise<{ value: unknown; outcome: CallOutcome }>;
       if (operation.readOnly) {
@@ -85,23 +91,11 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       if (outcome.cache !== undefined) state.cacheBySource.set(config.name, outcome.cache);
       return value;
     },
-    subscribe(operation, args, state) {
-      if (!transport.subscribe) throw options.mapError(new Error(`${config.kind} sources cannot stream`), operation);
-      const endpoint = config.endpoints[Math.floor(Math.random() * config.endpoints.length)]!;
-      const stream = transport.subscribe(endpoint, operation, args, { signal: state.signal, headers: forward.length > 0 ? forwardedHeaders(state) : {} });
-      return mapStreamErrors(stream, (error) => options.mapError(error, operation));
+    subscribe(operation, args, state, path) {
+      return pipeline.open(sourceCall(operation, args, state, path));
     },
     async [Symbol.asyncDispose]() {
       await transport[Symbol.asyncDispose]();
     },
   };
-}
-
-/** Re-throws a stream's failures as the client-facing errors; `return()` still reaches the source to cancel it. */
-async function* mapStreamErrors(stream: AsyncIterable<unknown>, mapError: (error: unknown) => unknown): AsyncGenerator<unknown> {
-  try {
-    yield* stream;
-  } catch (error) {
-    throw mapError(error);
-  }
 }

@@ -4,6 +4,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export interface GatewayMetrics {
   readonly registry: Registry;
   readonly sourceCalls: Histogram<'source' | 'operation' | 'outcome'>;
+  readonly sourceStreams: Counter<'source' | 'operation' | 'outcome'>;
   readonly cacheEvents: Counter<'source' | 'event'>;
   readonly httpRequests: Counter<'status'>;
 }
@@ -15,9 +16,15 @@ export function createMetrics(): GatewayMetrics {
     registry,
     sourceCalls: new Histogram({
       name: 'interchange_source_call_duration_seconds',
-      help: 'Backend calls through the pipeline, by source, operation and outcome (ok, stale, or an error code).',
+      help: 'Source calls through the pipeline, by source, operation and outcome: ok, hit (fresh from cache, no backend call), stale, or the error code the client got.',
       labelNames: ['source', 'operation', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    sourceStreams: new Counter({
+      name: 'interchange_source_streams_total',
+      help: 'Backend streams (Subscription fields) by source, operation and how they ended: ok, or the error code the client got.',
+      labelNames: ['source', 'operation', 'outcome'],
       registers: [registry],
     }),
     cacheEvents: new Counter({

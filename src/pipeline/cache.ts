@@ -1,8 +1,10 @@
 import { entryAge, entryUse, createEntry, storeLifetimeMs, storeLifetimeMsFor, type CacheEntry, type CachePolicy } from '../cache/entry.js';
 import { cacheKey } from '../cache/keys.js';
+import { resolveCachePolicy } from '../cache/policy.js';
 import type { CacheStore } from '../cache/store.js';
 import type { Logger } from '../observability/logger.js';
 import { TransportError, type HttpCaching } from '../sources/types.js';
+import type { PipelineStage, StageContext } from './stage.js';
 import type { SourceCall, Stage } from './types.js';
 
 export interface CacheStageOptions {
@@ -142,3 +144,28 @@ function isStorable(value: unknown): boolean {
   }
   return true;
 }
+
+/** The cache stage of one source, from the config: policies resolved once per operation rather than per call. */
+export function createSourceCacheStage(context: StageContext): Stage {
+  const { config, source } = context;
+  const policies = new Map<string, CachePolicy>();
+  return createCacheStage({
+    store: context.store,
+    dedupe: source.dedupe ?? true,
+    invalidateOnMutation: config.cache.invalidateOnMutation,
+    httpCaching: config.cache.httpCaching,
+    logger: context.logger,
+    onEvent: (name, event) => context.metrics.cacheEvents.inc({ source: name, event }),
+    policyFor(call) {
+      let policy = policies.get(call.operation.fieldName);
+      if (!policy) {
+        policy = resolveCachePolicy(config.cache, source.cache, source.operations?.[call.operation.fieldName]?.cache);
+        policies.set(call.operation.fieldName, policy);
+      }
+      return policy;
+    },
+  });
+}
+
+/** Streams are neither cached nor shared: no stream stage. */
+export const cacheStage: PipelineStage = { name: 'cache', call: createSourceCacheStage };

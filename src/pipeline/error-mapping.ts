@@ -2,7 +2,8 @@ import { GraphQLError } from 'graphql';
 import { createGatewayError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { TransportError, type TransportFailure } from '../sources/types.js';
-import type { Stage } from './types.js';
+import type { PipelineStage } from './stage.js';
+import type { Stage, StreamStage } from './types.js';
 
 const CODE_BY_FAILURE: Record<TransportFailure, ErrorCode> = {
   unavailable: 'SOURCE_UNAVAILABLE',
@@ -12,14 +13,25 @@ const CODE_BY_FAILURE: Record<TransportFailure, ErrorCode> = {
 };
 
 /**
- * The outermost stage: whatever went wrong below becomes a GraphQL error scoped to the source.
- * No originalError and no HTTP status, so yoga neither masks it nor turns the whole response into a 5xx;
- * the cause is logged here instead, at debug for expected failures and error for bugs.
+ * Whatever went wrong below becomes a GraphQL error scoped to the source. No originalError and no HTTP status,
+ * so yoga neither masks it nor turns the whole response into a 5xx; the cause is logged here instead, at debug
+ * for expected failures and error for bugs.
  */
 export function createErrorMappingStage(logger: Logger): Stage {
   return async function errorMappingStage(call, next) {
     try {
       return await next(call);
+    } catch (error) {
+      throw toSourceError(error, call.source, call.operation.operationId, logger);
+    }
+  };
+}
+
+/** The same for streams: a failure while opening or mid-stream; `return()` still reaches the source to cancel it. */
+export function createStreamErrorMappingStage(logger: Logger): StreamStage {
+  return async function* streamErrorMappingStage(call, next) {
+    try {
+      yield* next(call);
     } catch (error) {
       throw toSourceError(error, call.source, call.operation.operationId, logger);
     }
@@ -45,3 +57,9 @@ export function toSourceError(error: unknown, source: string, operationId: strin
 function isAbort(error: unknown): boolean {
   return (error instanceof Error || error instanceof DOMException) && error.name === 'AbortError';
 }
+
+export const errorMappingStage: PipelineStage = {
+  name: 'error-mapping',
+  call: (context) => createErrorMappingStage(context.logger),
+  stream: (context) => createStreamErrorMappingStage(context.logger),
+};

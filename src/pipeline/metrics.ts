@@ -1,19 +1,52 @@
 import { GraphQLError } from 'graphql';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { Stage } from './types.js';
+import type { PipelineStage } from './stage.js';
+import type { SourceCall, Stage, StreamStage } from './types.js';
 
-/** Times every call that reaches the backend side of the pipeline, labelled by outcome. */
+/**
+ * The outcome label of a finished call, as the client saw it: `hit` (fresh from cache, no backend call), `stale`
+ * (a stale answer served), `ok`, or the error's `extensions.code`. This is why the stage sits outside error
+ * mapping: below it a failure is still a TransportError, and every kind would look alike.
+ */
+export function outcomeLabel(call: SourceCall, error?: unknown): string {
+  if (error !== undefined) return error instanceof GraphQLError ? String(error.extensions['code'] ?? 'INTERNAL') : 'INTERNAL';
+  if (call.outcome.staleAge !== undefined) return 'stale';
+  if (call.outcome.cache === 'hit') return 'hit';
+  return 'ok';
+}
+
+/** Times every call through the pipeline, labelled by outcome (see `outcomeLabel`). */
 export function createMetricsStage(metrics: GatewayMetrics): Stage {
   return async function metricsStage(call, next) {
     const end = metrics.sourceCalls.startTimer({ source: call.source, operation: call.operation.operationId });
     try {
       const value = await next(call);
-      end({ outcome: call.outcome.staleAge !== undefined ? 'stale' : 'ok' });
+      end({ outcome: outcomeLabel(call) });
       return value;
     } catch (error) {
-      const code = error instanceof GraphQLError ? String(error.extensions['code'] ?? 'error') : 'error';
-      end({ outcome: code });
+      end({ outcome: outcomeLabel(call, error) });
       throw error;
     }
   };
 }
+
+/** Counts streams by how they ended: `ok` (the backend or the client closed it) or the error code. */
+export function createStreamMetricsStage(metrics: GatewayMetrics): StreamStage {
+  return async function* streamMetricsStage(call, next) {
+    let outcome = 'ok';
+    try {
+      yield* next(call);
+    } catch (error) {
+      outcome = outcomeLabel(call, error);
+      throw error;
+    } finally {
+      metrics.sourceStreams.inc({ source: call.source, operation: call.operation.operationId, outcome });
+    }
+  };
+}
+
+export const metricsStage: PipelineStage = {
+  name: 'metrics',
+  call: (context) => createMetricsStage(context.metrics),
+  stream: (context) => createStreamMetricsStage(context.metrics),
+};

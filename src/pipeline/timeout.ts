@@ -1,9 +1,10 @@
 import { TransportError } from '../sources/types.js';
+import type { PipelineStage } from './stage.js';
 import type { SourceCall, Stage } from './types.js';
 
 /** `timeoutMs` per call, by default 10 s: no backend call may wait forever. */
 export interface TimeoutOptions {
-  /** Milliseconds for one call, attempt retries included. */
+  /** Milliseconds for one attempt at the backend (the retry slot is outside this stage). */
   timeoutMs: (call: SourceCall) => number;
 }
 
@@ -37,3 +38,17 @@ export function createTimeoutStage(options: TimeoutOptions): Stage {
     });
   };
 }
+
+/** Default milliseconds a backend call may take. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * `operations.<field>.timeoutMs` ▸ the source's `timeoutMs` ▸ 10 s. Streams have no timeout: they live as long
+ * as the client keeps them.
+ */
+export const timeoutStage: PipelineStage = {
+  name: 'timeout',
+  call({ source }) {
+    return createTimeoutStage({ timeoutMs: (call) => source.operations?.[call.operation.fieldName]?.timeoutMs ?? source.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  },
+};

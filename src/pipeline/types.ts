@@ -1,4 +1,7 @@
+import type { CallOutcome } from '../request/state.js';
 import type { HttpCaching, OperationSpec, Transport } from '../sources/types.js';
+
+export type { CallOutcome };
 
 /** One backend call as it travels through the pipeline. */
 export interface SourceCall {
@@ -23,23 +26,29 @@ export interface SourceCall {
   readonly http?: HttpCaching;
 }
 
-/** What the pipeline found out about one call, for `extensions.stale` and the `Cache-Status` header. */
-export interface CallOutcome {
-  /** Seconds since the served value was fetched, when a stale value was served instead of a live answer. */
-  staleAge?: number;
-  /** How the cache took part, when it did. */
-  cache?: 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated';
-}
-
-/** One stage: do something around `next`, the rest of the pipeline. */
+/** One stage of a unary call: do something around `next`, the rest of the pipeline. */
 export type Stage = (call: SourceCall, next: (call: SourceCall) => Promise<unknown>) => Promise<unknown>;
 
-/** The innermost step: call one endpoint through the source's transport. */
+/** The innermost step of a unary call: call one endpoint through the source's transport. */
 export type Terminal = (call: SourceCall) => Promise<unknown>;
+
+/**
+ * One stage of a stream (a Subscription field): wraps the rest of the pipeline's iterable. Closing the returned
+ * iterable (`return()`) must close the inner one, which is what cancels the backend stream.
+ */
+export type StreamStage = (call: SourceCall, next: (call: SourceCall) => AsyncIterable<unknown>) => AsyncIterable<unknown>;
+
+/** The innermost step of a stream: open it on one endpoint through the source's transport. */
+export type StreamTerminal = (call: SourceCall) => AsyncIterable<unknown>;
 
 /** Stages run outermost first: `composeStages([a, b], t)` is `a(call, c => b(c, t))`. */
 export function composeStages(stages: readonly Stage[], terminal: Terminal): Terminal {
   return stages.reduceRight<Terminal>((next, stage) => (call) => stage(call, next), terminal);
+}
+
+/** The same composition for streams. */
+export function composeStreamStages(stages: readonly StreamStage[], terminal: StreamTerminal): StreamTerminal {
+  return stages.reduceRight<StreamTerminal>((next, stage) => (call) => stage(call, next), terminal);
 }
 
 export type { OperationSpec, Transport };

@@ -3,7 +3,7 @@ import { GraphQLError, parse, type DocumentNode, type ExecutionResult } from 'gr
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Gateway } from '../gateway/gateway.js';
+import type { Gateway } from './create-gateway.js';
 import { readSseEvents } from './sse-events.js';
 
 /** The graphql-ws endpoint beside yoga's HTTP one; close it before the HTTP server. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Gateway } from '../gateway/gateway.js';
+import type { Gateway } from './create-gateway.js';
 import { attachGraphqlWs } from './graphql-ws.js';
 
 export interface RunningServer extends AsyncDisposable {

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { peekRequestState, requestStateOf } from '../gateway/request-state.js';
+import { peekRequestState, requestStateOf } from '../request/state.js';
 
 /**
  * Puts what the pipeline recorded into the response: `extensions.stale: [{ source, path, age }]` for every

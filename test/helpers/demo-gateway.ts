@@ -1,7 +1,8 @@
 import { DEMO_CONFIG, demoEnv } from '../../src/cli/demo.js';
 import { loadConfigFile, validateConfig, type GatewayConfig } from '../../src/config/load.js';
 import { startDemoBackends, type DemoBackends } from '../../src/demo/index.js';
-import { createGateway, SEED_QUERY as SEED_QUERY_FOR_GRAPHIQL, type Gateway } from '../../src/gateway/gateway.js';
+import { SEED_QUERY } from '../../src/demo/seed-query.js';
+import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
 import type { Logger } from '../../src/observability/logger.js';
 
@@ -34,7 +35,7 @@ export async function startDemoGateway(options: { latencyMs?: number; edit?: (ra
     options.edit(raw);
     config = validateConfig(raw, DEMO_CONFIG, { env });
   }
-  const gateway = await createGateway(config, { graphiqlDefaultQuery: SEED_QUERY_FOR_GRAPHIQL, ...(options.logger ? { logger: options.logger } : {}) });
+  const gateway = await createGateway(config, { graphiqlDefaultQuery: SEED_QUERY, ...(options.logger ? { logger: options.logger } : {}) });
   const server = await listen(gateway, { port: 0, host: '127.0.0.1' });
   const close = async () => {
     await server.close();
@@ -58,7 +59,7 @@ export async function startDemoGateway(options: { latencyMs?: number; edit?: (ra
   };
 }
 
-export const SEED_QUERY = '{ order(id: "1") { id customerId products { id name price stock } shipment { status carrier eta } } }';
+export { SEED_QUERY };
 
 export const SEED_RESULT = {
   order: {

@@ -5,7 +5,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { SpecInvalidError } from '../../src/errors.js';
-import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
+import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
 import { closedPort } from '../helpers/openapi-fixture.js';
 
 /**

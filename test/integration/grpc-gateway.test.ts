@@ -6,7 +6,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { validateConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
+import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
 import { FINITE_WATCH, ORDERS_INCLUDE_DIRS, ORDERS_PROTO, startOrdersBackend, type OrdersBackend } from '../fixtures/grpc/start-orders-backend.js';
 import { readSseEvents } from '../../src/server/sse-events.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
-import { createGateway } from '../../src/gateway/gateway.js';
+import { createGateway } from '../../src/server/create-gateway.js';
 import { createOpenApiTransport, type OpenApiOperation } from '../../src/sources/openapi/index.js';
 import { TransportError, type ConvertedSource } from '../../src/sources/types.js';
 import { callOptions, failureOf, startOpenApiFixture, type OpenApiFixture } from '../helpers/openapi-fixture.js';

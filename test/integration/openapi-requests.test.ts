@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { SpecInvalidError } from '../../src/errors.js';
-import { createGateway } from '../../src/gateway/gateway.js';
+import { createGateway } from '../../src/server/create-gateway.js';
 import { convertOpenApi, createOpenApiTransport, type OpenApiOperation } from '../../src/sources/openapi/index.js';
 import { TransportError, type ConvertedSource } from '../../src/sources/types.js';
 import { callOptions, closedPort, failureOf, startOpenApiFixture, type OpenApiFixture } from '../helpers/openapi-fixture.js';

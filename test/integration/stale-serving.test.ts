@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CONFIG } from '../../src/cli/demo.js';
 import { validateConfig } from '../../src/config/load.js';
 import { startInventory, startOrders, startReviews, type DemoBackend } from '../../src/demo/index.js';
-import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
+import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
 import { parse as parseYaml } from 'yaml';
 import { SEED_QUERY, SEED_RESULT, type GraphqlBody } from '../helpers/demo-gateway.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createEntry, entryAge, entryUse, storeLifetimeMs, isCacheEntry } from '../../src/cache/entry.js';
 import { resolveCachePolicy } from '../../src/cache/policy.js';
-import { cacheKey, scopeKeyOf } from '../../src/cache/keys.js';
+import { cacheKey } from '../../src/cache/keys.js';
+import { hashIdentity as scopeKeyOf } from '../../src/request/caller.js';
 
 const policy = resolveCachePolicy({ ttl: 10, staleWhileRevalidate: 5, staleIfError: 60 });
 

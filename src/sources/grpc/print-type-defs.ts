@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import protobuf from 'protobufjs';
 import type { Enum, Field, Type } from 'protobufjs';
+import { JSON_SCALAR, SHARED_SCALARS } from '../scalars.js';
 import { RESERVED_ENUM_VALUES } from './collect-types.js';
 import { messageKindOf, scalarOfMessage, scalarOfProtoType, type ScalarName } from './message-kind.js';
 import type { RootFieldPlan } from './root-fields.js';
@@ -48,12 +49,6 @@ export function printTypeDefs(plans: readonly RootFieldPlan[], names: TypeNames)
 }
 
 function createGraphqlTypes(names: TypeNames) {
-  const jsonScalar = new GraphQLScalarType({ name: 'JSON' });
-  const dateTimeScalar = new GraphQLScalarType({
-    name: 'DateTime',
-    description: 'A date and time as an RFC 3339 string (protobuf `google.protobuf.Timestamp`).',
-    specifiedByURL: 'https://datatracker.ietf.org/doc/html/rfc3339',
-  });
   const objectTypes = new Map<Type, GraphQLObjectType>();
   const inputTypes = new Map<Type, GraphQLInputObjectType>();
   const enumTypes = new Map<Enum, GraphQLEnumType>();
@@ -69,9 +64,8 @@ function createGraphqlTypes(names: TypeNames) {
       case 'Boolean':
         return GraphQLBoolean;
       case 'JSON':
-        return jsonScalar;
       case 'DateTime':
-        return dateTimeScalar;
+        return SHARED_SCALARS[name];
     }
   };
 
@@ -122,11 +116,11 @@ function createGraphqlTypes(names: TypeNames) {
 
   // proto3 has no required fields, so every output field is nullable except lists, which are empty rather than absent.
   const outputFieldType = (field: Field): GraphQLOutputType => {
-    if (field.map) return jsonScalar;
+    if (field.map) return JSON_SCALAR;
     const itemType = valueType(field, objectType);
     if (!field.repeated) return itemType;
     // A google.protobuf.Value item may hold JSON null.
-    return new GraphQLNonNull(new GraphQLList(itemType === jsonScalar ? itemType : new GraphQLNonNull(itemType)));
+    return new GraphQLNonNull(new GraphQLList(itemType === JSON_SCALAR ? itemType : new GraphQLNonNull(itemType)));
   };
 
   const inputType = (type: Type): GraphQLInputObjectType => {
@@ -146,10 +140,10 @@ function createGraphqlTypes(names: TypeNames) {
   };
 
   const inputFieldType = (field: Field): GraphQLInputType => {
-    if (field.map) return jsonScalar;
+    if (field.map) return JSON_SCALAR;
     const itemType = valueType(field, inputType);
     if (!field.repeated) return itemType;
-    return new GraphQLList(itemType === jsonScalar ? itemType : new GraphQLNonNull(itemType));
+    return new GraphQLList(itemType === JSON_SCALAR ? itemType : new GraphQLNonNull(itemType));
   };
 
   const outputOfMessage = (type: Type): GraphQLOutputType => {

@@ -2,3 +2,5 @@
 export { convertOpenApi, type OpenApiSourceOptions } from './convert.js';
 export type { BodyEncoding, OpenApiOperation, OpenApiParameter, OpenApiRequestBody, OpenApiResponse, ParameterStyle, PathPiece } from './operation.js';
 export { createOpenApiTransport, type OpenApiTransportOptions } from './transport.js';
+export { openapiSource } from './kind.js';
+export { openapiSourceSchema, type OpenApiSourceConfig } from './config.js';

@@ -1,4 +1,5 @@
 import type { ConversionNote } from '../types.js';
+import { sharedScalarSdl } from '../scalars.js';
 import { int64Format, int64Literal, type Int64Format } from './int64.js';
 import { renderLiteral, untypedLiteral, type LiteralRenderer } from './literals.js';
 import { childNode, isRecord, nodeLabel, type LoadedSpec, type SpecNode } from './load-document.js';
@@ -43,9 +44,6 @@ export interface UnionResolution {
 
 const RESERVED_TYPE_NAMES = ['Query', 'Mutation', 'Subscription', 'String', 'Int', 'Float', 'Boolean', 'ID', 'JSON', 'DateTime'];
 
-const JSON_SCALAR = '"Any JSON value: the part of the OpenAPI schema it stands for has no faithful GraphQL type."\nscalar JSON';
-const DATE_TIME_SCALAR =
-  '"A date and time as an RFC 3339 string (OpenAPI `format: date-time`), passed through as the backend sends it."\nscalar DateTime @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339")';
 
 const noLiteral: LiteralRenderer = () => undefined;
 
@@ -156,8 +154,8 @@ export class SchemaMapper {
   typeDefinitions(): TypeDefinition[] {
     return [
       ...this.definitions,
-      ...(this.usesJson ? [{ name: 'JSON', sdl: JSON_SCALAR }] : []),
-      ...(this.usesDateTime ? [{ name: 'DateTime', sdl: DATE_TIME_SCALAR }] : []),
+      ...(this.usesJson ? [{ name: 'JSON', sdl: sharedScalarSdl('JSON') }] : []),
+      ...(this.usesDateTime ? [{ name: 'DateTime', sdl: sharedScalarSdl('DateTime') }] : []),
     ];
   }
 

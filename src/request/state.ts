@@ -1,4 +1,16 @@
-import type { CallOutcome } from '../pipeline/types.js';
+/**
+ * What one GraphQL request accumulates about its backend calls, kept beside the request rather than on the
+ * GraphQL context: resolvers, pipeline callers and yoga plugins (stale marker, and the plugins of the gateway
+ * features) all reach it from the Fetch `Request` they see.
+ */
+
+/** What the pipeline found out about one call, for `extensions.stale`, the `Cache-Status` header and metrics. */
+export interface CallOutcome {
+  /** Seconds since the served value was fetched, when a stale value was served instead of a live answer. */
+  staleAge?: number;
+  /** How the cache took part, when it did. */
+  cache?: 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated';
+}
 
 /** A stale value served somewhere in the response: `extensions.stale` entries. */
 export interface StaleMark {
@@ -31,6 +43,7 @@ const NEVER_ABORTED = new AbortController().signal;
 // Keyed by the Fetch Request, which both the resolvers (context.request) and yoga's onResponse hook can see.
 const stateByRequest = new WeakMap<object, RequestState>();
 
+/** The state of the request a GraphQL context belongs to, made on first use. */
 export function requestStateOf(context: unknown): RequestState {
   const request = (context as { request?: Request } | undefined)?.request;
   const key: object = request ?? (context as object);
@@ -50,6 +63,7 @@ export function requestStateOf(context: unknown): RequestState {
   return state;
 }
 
+/** The state of `request` if anything made one: for hooks that only read it (onResponse). */
 export function peekRequestState(request: Request): RequestState | undefined {
   return stateByRequest.get(request);
 }

@@ -1,0 +1,51 @@
+import type { CacheStore } from '../cache/store.js';
+import type { GatewayConfig } from '../config/load.js';
+import type { SourceConfig } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Stage, StreamStage } from './types.js';
+
+/**
+ * The built-in places in the pipeline, outermost first (see `BUILTIN_STAGES` in `create-source-pipeline.ts`).
+ * `tracing`, `breaker` and `retry` are slots: named positions that stay empty until their feature lands, so a
+ * stage can already be put before them.
+ */
+export type BuiltinStageName = 'metrics' | 'tracing' | 'error-mapping' | 'cache' | 'breaker' | 'retry' | 'timeout';
+
+/** What a stage is built from: one source of one generation, and what the gateway shares with every stage. */
+export interface StageContext {
+  /** The whole configuration of the generation being built. */
+  readonly config: GatewayConfig;
+  /** The source this pipeline calls. */
+  readonly source: SourceConfig;
+  /** Bound to `{ source }`. */
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  /** The gateway's cache store (outlives generations). */
+  readonly store: CacheStore;
+  /**
+   * State that must survive a reload (a breaker's counts, a replica's health): the same object for the same
+   * `key` of this stage and source in every generation, for as long as the source stays in the config. A stage
+   * reads its settings from `config` each generation and keeps only the state here. An object with
+   * `Symbol.dispose` is disposed when its source leaves the config or the gateway closes.
+   */
+  retain<T>(key: string, create: () => T): T;
+}
+
+/**
+ * One stage of every source's pipeline, as the gateway builds it per source and generation. Built-in stages are
+ * written this way too; a library user passes more through `createGateway(config, { stages })`.
+ */
+export interface PipelineStage {
+  /** Unique among the stages; used for `retain` keys and in the order listing. */
+  readonly name: string;
+  /**
+   * The built-in stage this one goes right outside of. Default `timeout`: inside cache, breaker and retry, so it
+   * runs once per attempt that reaches the backend. Several stages before the same one keep the order given.
+   */
+  readonly before?: BuiltinStageName;
+  /** The stage for unary calls (Query and Mutation fields), or undefined to leave this source without it. */
+  call?(context: StageContext): Stage | undefined;
+  /** The stage for streams (Subscription fields), or undefined to leave streams without it. */
+  stream?(context: StageContext): StreamStage | undefined;
+}

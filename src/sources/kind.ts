@@ -1,0 +1,78 @@
+import type { z } from 'zod';
+import type { CommonSourceConfig } from './source-config.js';
+import type { ConvertedSource, Transport } from './types.js';
+
+/** A converted source plus the factory of its transport: the load phase's output for one source. */
+export interface LoadedSource<Config extends CommonSourceConfig = CommonSourceConfig> {
+  readonly config: Config;
+  readonly converted: ConvertedSource;
+  /** Opens nothing until called; the gateway calls it once per generation. */
+  createTransport(): Transport;
+}
+
+/** A file or directory named by a config entry, checked at load: `key` as the user wrote it (`tls.ca`). */
+export interface NamedPath {
+  readonly key: string;
+  readonly path: string;
+  readonly type: 'file' | 'directory';
+}
+
+/**
+ * Everything the gateway knows about one kind of source (`kind: openapi`, ...). The config schema, the load
+ * checks, `check` and the gateway iterate over `SOURCE_KINDS` (`sources/registry.ts`), so a new kind is one new
+ * folder exporting one of these and one line in the registry.
+ */
+export interface SourceKind<Schema extends z.ZodObject = z.ZodObject, Config extends CommonSourceConfig = z.infer<Schema> & CommonSourceConfig> {
+  /** The value of `kind:` in the config. */
+  readonly kind: string;
+  /**
+   * One `sources:` entry of this kind: a strict object spreading `sourceConfigFields` and adding
+   * `kind: z.literal(<kind>)` and the kind's own keys.
+   */
+  readonly configSchema: Schema;
+  /**
+   * True for a kind whose calls are whole GraphQL documents sent to a remote GraphQL service (a delegated
+   * stitching subschema); false for kinds whose operations run in-process as resolvers (REST, gRPC).
+   */
+  readonly delegated: boolean;
+  /** The entry with every path made absolute against the config file's directory (URLs stay URLs). */
+  resolvePaths(config: Config, baseDir: string): Config;
+  /** Files and directories the (resolved) entry names, which must exist when the config loads. */
+  paths(config: Config): readonly NamedPath[];
+  /** What is wrong with one entry of `endpoints`, or undefined when it is usable. */
+  checkEndpoint(endpoint: string): string | undefined;
+  /**
+   * Converts the spec into SDL and operations. Pure except where the schema can only come from the backend
+   * (a remote GraphQL schema without an SDL file, gRPC without a .proto): then it asks the first endpoint.
+   */
+  load(config: Config): Promise<LoadedSource<Config>>;
+  /** What `interchange check` prints under the source: a summary and one line per exposed field. */
+  describe(converted: ConvertedSource): { summary: string; fields: readonly string[] };
+}
+
+/** Checks a definition's types where it is written, and keeps its literal config type. */
+export function defineSourceKind<Schema extends z.ZodObject, Config extends CommonSourceConfig = z.infer<Schema> & CommonSourceConfig>(
+  definition: SourceKind<Schema, Config>,
+): SourceKind<Schema, Config> {
+  return definition;
+}
+
+/** An http:// or https:// URL, the endpoint form of every HTTP-based kind. */
+export function checkHttpEndpoint(endpoint: string): string | undefined {
+  try {
+    const url = new URL(endpoint);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `"${endpoint}" must be an http:// or https:// URL`;
+  } catch {
+    return `"${endpoint}" is not a URL`;
+  }
+}
+
+/** The usual `describe` of an in-process kind: counts by root type, then `Root.field ← operationId`. */
+export function describeOperations(converted: ConvertedSource): { summary: string; fields: string[] } {
+  const operations = [...converted.operations.values()];
+  const byRoot = (root: string) => operations.filter((op) => op.rootType === root).length;
+  return {
+    summary: `${byRoot('Query')} queries, ${byRoot('Mutation')} mutations, ${byRoot('Subscription')} subscriptions`,
+    fields: operations.map((op) => `${`${op.rootType}.${op.fieldName}`.padEnd(36)} ← ${op.operationId}`),
+  };
+}

@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+import { checkHttpEndpoint, defineSourceKind, describeOperations } from '../kind.js';
+import { openapiSourceSchema } from './config.js';
+import { convertOpenApi } from './convert.js';
+import { createOpenApiTransport } from './transport.js';
+
+const isUrl = (location: string) => /^https?:\/\//.test(location);
+
+/** `kind: openapi`: an OpenAPI 3.0/3.1 or Swagger 2.0 document → GraphQL SDL + an undici HTTP transport. */
+export const openapiSource = defineSourceKind({
+  kind: 'openapi',
+  configSchema: openapiSourceSchema,
+  delegated: false,
+  resolvePaths: (config, baseDir) => ({ ...config, spec: isUrl(config.spec) ? config.spec : resolve(baseDir, config.spec) }),
+  paths: (config) => (isUrl(config.spec) ? [] : [{ key: 'spec', path: config.spec, type: 'file' }]),
+  checkEndpoint: checkHttpEndpoint,
+  async load(config) {
+    const converted = await convertOpenApi({
+      name: config.name,
+      specFile: config.spec,
+      ...(config.rename ? { rename: config.rename } : {}),
+      ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
+      ...(config.exclude ? { exclude: config.exclude } : {}),
+    });
+    const transportOptions = {
+      headers: config.headers ?? {},
+      queryParameters: config.queryParameters ?? {},
+      ...(config.maxConnections ? { connections: config.maxConnections } : {}),
+    };
+    return { config, converted, createTransport: () => createOpenApiTransport(converted, transportOptions) };
+  },
+  describe: describeOperations,
+});
