@@ -15,6 +15,8 @@ export interface DemoBackendOptions {
   host?: string;
   /** Milliseconds every call waits before it is answered. Default: `DEMO_LATENCY_MS` from the environment, else 0. */
   latencyMs?: number;
+  /** HTTP backends: milliseconds an idle keep-alive connection is kept open. Default: Node's (5000). */
+  keepAliveTimeoutMs?: number;
 }
 
 /** A running demo backend. Closing twice is harmless. */
@@ -94,9 +96,29 @@ export function resolveLatencyMs(latencyMs: number | undefined): number {
   return resolved;
 }
 
+/**
+ * Calls waiting out their simulated latency right now, across every demo backend of this process, and the most
+ * there ever were at once: tests prove that the gateway made calls concurrently by this count, not by clocks.
+ */
+export const latencyGauge = {
+  now: 0,
+  max: 0,
+  reset(): void {
+    this.now = 0;
+    this.max = 0;
+  },
+};
+
 /** Waits the configured latency; a zero latency must not cost a timer tick, benchmarks run with it. */
 export async function simulateLatency(latencyMs: number): Promise<void> {
-  if (latencyMs > 0) await sleep(latencyMs);
+  if (latencyMs <= 0) return;
+  latencyGauge.now++;
+  latencyGauge.max = Math.max(latencyGauge.max, latencyGauge.now);
+  try {
+    await sleep(latencyMs);
+  } finally {
+    latencyGauge.now--;
+  }
 }
 
 /** Absolute path of a file under the repository's `schemas/` folder. */
@@ -175,6 +197,7 @@ export interface HttpBackendInit {
   readonly port: number;
   readonly stats: CallStats;
   readonly handle: DemoRequestHandler;
+  readonly keepAliveTimeoutMs?: number | undefined;
 }
 
 /**
@@ -203,6 +226,7 @@ export async function startHttpBackend(init: HttpBackendInit): Promise<DemoBacke
         sendJson(res, 500, { message: 'internal error' });
       });
   });
+  if (init.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = init.keepAliveTimeoutMs;
   const port = await listen(server, init.port, init.host);
   const close = onceAsync(function closeHttpBackend() {
     return new Promise<void>((resolve, reject) => {

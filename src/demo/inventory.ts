@@ -49,6 +49,7 @@ export async function startInventory(options: DemoBackendOptions = {}): Promise<
 
   return startHttpBackend({
     name: 'inventory',
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     stats,

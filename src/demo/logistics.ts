@@ -26,6 +26,7 @@ export async function startLogistics(options: DemoBackendOptions = {}): Promise<
 
   return startHttpBackend({
     name: 'logistics',
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     stats,

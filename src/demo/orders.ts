@@ -54,12 +54,13 @@ export interface OrderStatusUpdate {
 export interface OrdersBackendOptions extends DemoBackendOptions {
   /** Milliseconds between two updates of `WatchOrderStatus`. Default: 500. */
   watchIntervalMs?: number;
+  /** Milliseconds `close()` lets running calls finish before cutting them off. Default: 1000. */
+  shutdownGraceMs?: number;
 }
 
 const DEFAULT_WATCH_INTERVAL_MS = 500;
 const DEFAULT_LIST_SIZE = 20;
-/** How long `close()` lets running calls finish before cutting them off. */
-const SHUTDOWN_GRACE_MS = 1_000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 1_000;
 
 /** Loads `schemas/orders.proto` with the demo's options: what servers and test clients are built from. */
 export function loadOrdersProto(): Promise<protoLoader.PackageDefinition> {
@@ -90,7 +91,7 @@ export async function startOrders(options: OrdersBackendOptions = {}): Promise<D
       const force = setTimeout(function forceShutdown() {
         server.forceShutdown();
         resolve();
-      }, SHUTDOWN_GRACE_MS);
+      }, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
       server.tryShutdown(function shutDown() {
         clearTimeout(force);
         resolve();

@@ -57,6 +57,7 @@ export async function startReviews(options: DemoBackendOptions = {}): Promise<De
 
   return startHttpBackend({
     name: 'reviews',
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     stats,

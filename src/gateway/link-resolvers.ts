@@ -64,7 +64,7 @@ export function createLocalLinkResolver(link: LinkSpec, target: SourceRuntime, r
         if (!args) return null;
         const state = requestStateOf(context);
         const path = responsePathAsArray(info.path);
-        return limiterFor(state, target)(() => target.call(operation, args, state, path));
+        return target.call(operation, args, state, path, limiterFor(state, target));
       },
     };
   }

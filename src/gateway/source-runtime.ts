@@ -14,9 +14,16 @@ export interface SourceRuntime extends AsyncDisposable {
   readonly stages: readonly string[];
   /**
    * Calls one operation through the pipeline on behalf of a request; marks the request when the value is stale.
-   * Read-only calls with the same arguments are made once per request.
+   * Read-only calls with the same arguments are made once per request. `limit`, when given, queues the call
+   * (an unbatched link's per-request concurrency limit); a call answered by the request's memo never queues.
    */
-  call(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): Promise<unknown>;
+  call(
+    operation: OperationSpec,
+    args: Readonly<Record<string, unknown>>,
+    state: RequestState,
+    path: readonly (string | number)[],
+    limit?: <T>(run: () => Promise<T>) => Promise<T>,
+  ): Promise<unknown>;
   /**
    * Opens a backend stream for a Subscription field through the pipeline's stream stages and replica choice.
    * Not cached and not retried; the stream ends when the client goes away.
@@ -67,24 +74,25 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
     const outcome: CallOutcome = call.outcome;
     return pipeline.call(call).then((value) => ({ value, outcome }));
   }
+  const limited = (limit: (<T>(run: () => Promise<T>) => Promise<T>) | undefined, run: () => Promise<{ value: unknown; outcome: CallOutcome }>) => (limit ? limit(run) : run());
 
   return {
     name: config.name,
     config,
     converted,
     stages: pipeline.order,
-    async call(operation, args, state, path) {
+    async call(operation, args, state, path, limit) {
       let pending: Promise<{ value: unknown; outcome: CallOutcome }>;
       if (operation.readOnly) {
         const key = `${config.name}\u0000${operation.operationId}\u0000${stableKey(args)}`;
         const known = state.memo.get(key);
         if (known) pending = known;
         else {
-          pending = invoke(operation, args, state, path);
+          pending = limited(limit, () => invoke(operation, args, state, path));
           state.memo.set(key, pending);
         }
       } else {
-        pending = invoke(operation, args, state, path);
+        pending = limited(limit, () => invoke(operation, args, state, path));
       }
       const { value, outcome } = await pending;
       if (outcome.staleAge !== undefined) state.stale.push({ source: config.name, path, age: outcome.staleAge });

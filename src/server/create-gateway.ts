@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
 import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
+import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
 import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
 import { settingsReadAtStart } from './settings-read-at-start.js';
@@ -97,7 +98,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         name: source.name,
         kind: source.config.kind,
         endpoints: source.config.endpoints,
-        operations: [...source.converted.operations.values()].filter((op) => op.fieldName !== '*').length,
+        operations: sourceKindOf(source.config).describe(source.converted).fields.length,
         stages: source.stages,
       })),
     };

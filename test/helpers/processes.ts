@@ -15,9 +15,14 @@ export interface ChildHandle extends AsyncDisposable {
  * Runs a TypeScript entry point in its own process and resolves once `ready` matches its output.
  * Processes are killed on dispose, and SIGCONT'ed first so a test that froze one cannot leak it.
  */
-export function startProcess(entry: string, args: string[], options: { env?: Record<string, string>; ready: RegExp; timeoutMs?: number }): Promise<ChildHandle & { match: RegExpExecArray }> {
+export function startProcess(
+  entry: string,
+  args: string[],
+  options: { env?: Record<string, string>; ready: RegExp; timeoutMs?: number; preload?: readonly string[] },
+): Promise<ChildHandle & { match: RegExpExecArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry), ...args], {
+    const preload = (options.preload ?? []).flatMap((file) => ['--import', join(root, file)]);
+    const child = spawn(process.execPath, ['--import', 'tsx', ...preload, join(root, entry), ...args], {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,8 +74,24 @@ export async function startBackendProcess(name: 'inventory' | 'logistics' | 'ord
   return Object.assign(handle, { url: handle.match[1]! });
 }
 
-/** `interchange serve` in a child process; resolves with its GraphQL URL. */
-export async function startGatewayProcess(config: string, env: Record<string, string> = {}) {
-  const handle = await startProcess('src/cli/main.ts', ['serve', '--config', config, '--port', '0'], { env, ready: /(http:\/\/\S+\/graphql)/ });
-  return Object.assign(handle, { url: handle.match[1]! });
+/**
+ * `interchange serve` in a child process; resolves with its GraphQL URL. With `adjustableClock`, the process's
+ * `Date.now()` moves forward by `CLOCK_STEP_MS` at each `advanceClock()` (test/fixtures/adjustable-clock.ts).
+ */
+export async function startGatewayProcess(config: string, env: Record<string, string> = {}, options: { adjustableClock?: boolean } = {}) {
+  const handle = await startProcess('src/cli/main.ts', ['serve', '--config', config, '--port', '0'], {
+    env,
+    ready: /(http:\/\/\S+\/graphql)/,
+    ...(options.adjustableClock ? { preload: ['test/fixtures/adjustable-clock.ts'] } : {}),
+  });
+  return Object.assign(handle, {
+    url: handle.match[1]!,
+    /** Moves the process's clock one step forward; resolves once it says so. */
+    async advanceClock(): Promise<void> {
+      const seen = (handle.output().match(/clock \+/g) ?? []).length;
+      handle.child.kill('SIGUSR2');
+      for (let i = 0; i < 200 && (handle.output().match(/clock \+/g) ?? []).length === seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      if ((handle.output().match(/clock \+/g) ?? []).length === seen) throw new Error('the gateway process did not move its clock');
+    },
+  });
 }

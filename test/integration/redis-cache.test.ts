@@ -36,7 +36,7 @@ async function post(url: string, query: string) {
 }
 
 /** Redis, the demo backends (logistics in its own process) and two gateway processes sharing the cache. */
-async function startCluster(dir: ReturnType<typeof tempDir>, cache: Record<string, unknown>, inventoryLatencyMs = 0) {
+async function startCluster(dir: ReturnType<typeof tempDir>, cache: Record<string, unknown>, inventoryLatencyMs = 0, clockStepMs?: number) {
   const redis = await startRedis(redisServer!);
   const backends = await Promise.all([startInventory({ latencyMs: inventoryLatencyMs }), startOrders(), startReviews()]);
   const logistics = await startBackendProcess('logistics');
@@ -49,7 +49,8 @@ async function startCluster(dir: ReturnType<typeof tempDir>, cache: Record<strin
   const config = dir.write('interchange.yaml', toYaml(raw));
   const [inventory, orders, reviews] = backends;
   const env = { INVENTORY_URL: inventory!.url, LOGISTICS_URL: logistics.url, ORDERS_ADDRESS: orders!.url, REVIEWS_URL: `${reviews!.url}/graphql` };
-  const [nodeA, nodeB] = await Promise.all([startGatewayProcess(config, env), startGatewayProcess(config, env)]);
+  const clock = clockStepMs !== undefined ? { env: { CLOCK_STEP_MS: String(clockStepMs) }, options: { adjustableClock: true } } : { env: {}, options: {} };
+  const [nodeA, nodeB] = await Promise.all([startGatewayProcess(config, { ...env, ...clock.env }, clock.options), startGatewayProcess(config, { ...env, ...clock.env }, clock.options)]);
   return { redis, backends, logistics, nodeA, nodeB };
 }
 
@@ -127,7 +128,8 @@ describe.skipIf(!redisServer)('stale-while-revalidate across two gateway process
     dir = tempDir();
     // Inventory takes 300 ms, so every request below arrives while the refresh is still running: without the
     // lock, each node would start one.
-    cluster = await startCluster(dir, { ttl: 2, staleWhileRevalidate: 600 }, 300);
+    // The nodes' clocks move 2.1 s at a time on request, past the 2 s ttl, instead of the test sleeping through it.
+    cluster = await startCluster(dir, { ttl: 2, staleWhileRevalidate: 600 }, 300, 2_100);
   }, 60_000);
   afterAll(async () => {
     if (cluster) await Promise.all([cluster.nodeA.kill(), cluster.nodeB.kill(), cluster.logistics.kill(), cluster.redis.kill(), ...cluster.backends.map((b) => b.close())]);
@@ -138,8 +140,8 @@ describe.skipIf(!redisServer)('stale-while-revalidate across two gateway process
     const inventory = cluster.backends[0]!;
     expect((await post(cluster.nodeA.url, SEED_QUERY)).body).toEqual({ data: SEED_RESULT });
     expect(inventory.stats.byOperation).toEqual({ productsByIds: 1 });
-    // Past the 2 s ttl, inside the revalidation window.
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    // Past the 2 s ttl, inside the revalidation window, on both nodes.
+    await Promise.all([cluster.nodeA.advanceClock(), cluster.nodeB.advanceClock()]);
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 === 0 ? cluster.nodeA.url : cluster.nodeB.url, SEED_QUERY)));
     // Every answer is complete and stale: served at once, without waiting for inventory.
     for (const answer of answers) expect(answer.body.data).toEqual(SEED_RESULT);

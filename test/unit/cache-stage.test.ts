@@ -4,26 +4,14 @@ import { createMemoryStore } from '../../src/cache/store.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createCacheStage } from '../../src/pipeline/cache.js';
 import type { SourceCall } from '../../src/pipeline/types.js';
+import { sourceCall } from '../helpers/source-call.js';
 import { TransportError } from '../../src/sources/types.js';
 
 /**
  * The cache stage's rules, with fake timers for TTLs. The "backend" here is the rest of the pipeline as a
  * function that counts calls: the stage under test never sees a protocol.
  */
-function makeCall(overrides: Partial<SourceCall> = {}): SourceCall {
-  return {
-    source: 'inventory',
-    operation: { rootType: 'Query', fieldName: 'product', operationId: 'product', readOnly: true },
-    args: { id: 'p1' },
-    headers: {},
-    signal: new AbortController().signal,
-    path: ['product'],
-    outcome: {},
-    bypassCache: false,
-    scopeKey: '',
-    ...overrides,
-  };
-}
+const makeCall = sourceCall;
 
 function backend() {
   let answer: () => Promise<unknown> = async () => ({ id: 'p1', version: calls.count });

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, createGatewayError } from '../../src/errors.js';
+import { ERROR_CODES, RESERVED_CODES, createGatewayError } from '../../src/errors.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -10,6 +10,21 @@ function sourceFiles(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
   });
+}
+
+const BOOT_ERROR_CLASSES = { ConfigInvalidError: 'CONFIG_INVALID', SpecInvalidError: 'SPEC_INVALID', StitchFailedError: 'STITCH_FAILED' } as const;
+
+/** Every `'CODE'` literal in src/ outside the registry itself and outside comments: the codes something raises. */
+function codesNamedInSource(): Set<string> {
+  const named = new Set<string>();
+  for (const file of sourceFiles(join(root, 'src'))) {
+    if (file.endsWith(join('src', 'errors.ts'))) continue;
+    const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/'([A-Z][A-Z_]+)'/g)) if (m[1]! in ERROR_CODES) named.add(m[1]!);
+    // Boot errors are raised as classes that carry their code.
+    for (const [cls, bootCode] of Object.entries(BOOT_ERROR_CLASSES)) if (code.includes(`new ${cls}(`)) named.add(bootCode);
+  }
+  return named;
 }
 
 describe('the error registry', () => {
@@ -28,6 +43,19 @@ describe('the error registry', () => {
     }
     expect(used.size).toBeGreaterThan(0);
     for (const code of used) expect(Object.keys(ERROR_CODES)).toContain(code);
+  });
+
+  it('promises nothing it does not keep: every registered code is raised somewhere in src/, unless it is reserved', () => {
+    const raised = codesNamedInSource();
+    const neverRaised = Object.keys(ERROR_CODES).filter((code) => !raised.has(code) && !RESERVED_CODES.has(code as never));
+    expect(neverRaised).toEqual([]);
+    // A reserved code that is raised now is a feature that landed: it must leave the reserved set.
+    expect([...RESERVED_CODES].filter((code) => raised.has(code))).toEqual([]);
+  });
+
+  it('tells README readers which codes are reserved', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const code of RESERVED_CODES) expect(readme).toMatch(new RegExp(`^\\| \`${code}\` \\|.*reserved`, 'm'));
   });
 
   it('makes source-scoped errors without an HTTP status or an original error', () => {

@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createTimeoutStage } from '../../src/pipeline/timeout.js';
+import type { SourceCall } from '../../src/pipeline/types.js';
+import { isDeadlineReason } from '../../src/sources/call-failure.js';
+import { sourceCall } from '../helpers/source-call.js';
+
+function call(signal = new AbortController().signal): SourceCall {
+  return sourceCall({ source: 'logistics', signal });
+}
+
+describe('the timeout stage', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date('2026-11-29T00:00:00Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const stage = createTimeoutStage({ timeoutMs: () => 2_000 });
+
+  it('passes a deadline down and the answer up when the backend is in time', async () => {
+    let seen: SourceCall | undefined;
+    const answer = stage(call(), async (c) => {
+      seen = c;
+      return 'ok';
+    });
+    expect(await answer).toBe('ok');
+    expect(seen!.deadline).toBe(Date.parse('2026-11-29T00:00:02Z'));
+    await vi.advanceTimersByTimeAsync(0); // lets the settled promise's clean-up run
+    expect(vi.getTimerCount()).toBe(0); // the deadline timer is cleared, not left to fire
+  });
+
+  it('rejects with a timeout at the deadline, and aborts the call below with a deadline reason', async () => {
+    let inner: AbortSignal | undefined;
+    const answer = stage(call(), (c) => {
+      inner = c.signal;
+      return new Promise(() => undefined); // a transport that ignores its signal
+    });
+    const outcome = answer.catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(inner!.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await outcome).toMatchObject({ name: 'TransportError', failure: 'timeout', details: { timeoutMs: 2_000 } });
+    expect(inner!.aborted).toBe(true);
+    expect(isDeadlineReason(inner!.reason)).toBe(true);
+  });
+
+  it('passes the client going away down as the client\'s reason, not a deadline', async () => {
+    const client = new AbortController();
+    let inner: AbortSignal | undefined;
+    void stage(call(client.signal), (c) => {
+      inner = c.signal;
+      return new Promise(() => undefined);
+    }).catch(() => undefined);
+    client.abort(new Error('client closed'));
+    expect(inner!.aborted).toBe(true);
+    expect(isDeadlineReason(inner!.reason)).toBe(false);
+  });
+
+  it('leaves no listener on the client\'s signal once the call is over', async () => {
+    const client = new AbortController();
+    const add = vi.spyOn(client.signal, 'addEventListener');
+    const remove = vi.spyOn(client.signal, 'removeEventListener');
+    await stage(call(client.signal), async () => 'ok');
+    await stage(call(client.signal), async () => {
+      throw new Error('boom');
+    }).catch(() => undefined);
+    expect(add).toHaveBeenCalledTimes(2);
+    expect(remove).toHaveBeenCalledTimes(2);
+  });
+});
