@@ -1,4 +1,5 @@
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { SourceResilienceStatus } from '../pipeline/index.js';
 
 /** What the admin status needs to know about the gateway: a narrow view, not its internals. */
 export interface StatusView {
@@ -17,6 +18,10 @@ export interface SourceView {
   readonly operations: number;
   /** Its pipeline's stages, outermost first. */
   readonly stages: readonly string[];
+  /** Its circuit breaker (`closed`, `half-open`, `open`, or null without one). */
+  readonly circuit: SourceResilienceStatus['circuit'];
+  /** Each replica: group, weight, condition (`up`, `ejected`, `probation`, `unhealthy`, `circuit-open`), calls in flight, ejections, its breaker. */
+  readonly replicas: SourceResilienceStatus['replicas'];
 }
 
 /** What the dashboard shows: the sources serving now and what their calls did so far. */

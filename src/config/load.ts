@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ConfigInvalidError, type Problem } from '../errors.js';
 import { interpolateEnv, type InterpolationProblem } from './interpolate.js';
 import { SOURCE_KIND_NAMES, sourceKindOf } from '../sources/registry.js';
+import { replicasOf } from '../sources/endpoints.js';
 import { configSchema, type ParsedConfig, type SourceConfig } from './schema.js';
 
 /** A validated, defaulted, frozen config with every path made absolute. */
@@ -91,11 +92,44 @@ function checkSemantics(config: ParsedConfig, file: string): Problem[] {
       if (type === 'directory' && !existsSync(path)) problems.push({ file, at: `sources[${index}].${key}`, message: `directory not found: ${path}` });
     }
     source.endpoints.forEach((endpoint, i) => {
-      const message = kind.checkEndpoint(endpoint);
-      if (message) problems.push({ file, at: `sources[${index}].endpoints[${i}]`, message });
+      const message = kind.checkEndpoint(typeof endpoint === 'string' ? endpoint : endpoint.url);
+      if (message) problems.push({ file, at: `sources[${index}].endpoints[${i}]${typeof endpoint === 'string' ? '' : '.url'}`, message });
     });
+    problems.push(...checkReplicaSettings(source, `sources[${index}]`).map((p) => ({ file, ...p })));
   });
   if (config.links !== undefined && !isReadableFile(config.links)) problems.push({ file, at: 'links', message: `file not found: ${config.links}` });
+  return problems;
+}
+
+/** Groups and route rules that name replicas that exist, a health check the kind can make, fallbacks it can serve. */
+function checkReplicaSettings(source: SourceConfig, at: string): { at: string; message: string }[] {
+  const problems: { at: string; message: string }[] = [];
+  const replicas = replicasOf(source);
+  const groups = new Set(replicas.map((r) => r.group));
+  const known = () => [...groups].map((g) => `"${g}"`).join(', ');
+  const seen = new Set<string>();
+  replicas.forEach((replica, i) => {
+    if (seen.has(replica.url)) problems.push({ at: `${at}.endpoints[${i}]`, message: `"${replica.url}" is listed twice` });
+    seen.add(replica.url);
+  });
+  for (const group of Object.keys(source.groups ?? {})) {
+    if (!groups.has(group)) problems.push({ at: `${at}.groups.${group}`, message: `no endpoint is in group "${group}" (groups: ${known()})` });
+  }
+  if (source.groups && Object.values(source.groups).every((weight) => weight === 0)) problems.push({ at: `${at}.groups`, message: 'at least one group needs a weight above 0' });
+  source.route?.forEach((rule, i) => {
+    if (!groups.has(rule.group)) problems.push({ at: `${at}.route[${i}].group`, message: `no endpoint is in group "${rule.group}" (groups: ${known()})` });
+  });
+  const active = source.health?.active;
+  if (active) {
+    if (source.kind === 'grpc' && active.path !== undefined) problems.push({ at: `${at}.health.active.path`, message: 'gRPC replicas are checked with grpc.health.v1.Health/Check: give `service` (or nothing), not `path`' });
+    if (source.kind !== 'grpc' && active.path === undefined) problems.push({ at: `${at}.health.active.path`, message: 'an HTTP health check needs the path to poll, e.g. /healthz' });
+    if (source.kind !== 'grpc' && active.service !== undefined) problems.push({ at: `${at}.health.active.service`, message: '`service` is for gRPC sources; HTTP ones are checked at `path`' });
+  }
+  if (sourceKindOf(source).delegated) {
+    for (const [name, settings] of Object.entries(source.operations ?? {})) {
+      if (settings.fallback !== undefined) problems.push({ at: `${at}.operations.${name}.fallback`, message: 'a remote GraphQL source takes whole documents: fallbacks are for REST and gRPC operations' });
+    }
+  }
   return problems;
 }
 

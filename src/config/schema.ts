@@ -16,6 +16,12 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       /** Serve GraphiQL to browsers at /graphql. Default true. */
       graphiql: z.boolean().default(true),
+      /**
+       * Milliseconds one GraphQL request may spend on backend calls, all of them together: each call gets the
+       * smaller of its own timeout and what is left (HTTP backends are told in `x-request-timeout-ms`, gRPC in its
+       * deadline), so a chain of links can never take k × the call timeout. Default 30000.
+       */
+      requestTimeoutMs: z.number().int().positive().default(30_000),
     })
     .prefault({}),
   cache: cachePolicySchema

@@ -70,7 +70,15 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
     });
     sources.set(
       source.config.name,
-      createSourceRuntime({ config: source.config, converted: source.converted, transport, pipeline, scopeKeyOf: callerScopeKey, bypassCacheOf }),
+      createSourceRuntime({
+        config: source.config,
+        converted: source.converted,
+        transport,
+        pipeline,
+        scopeKeyOf: callerScopeKey,
+        bypassCacheOf,
+        requestTimeoutMs: config.server.requestTimeoutMs,
+      }),
     );
   }
   let schema: GraphQLSchema;

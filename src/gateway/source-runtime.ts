@@ -1,6 +1,6 @@
 import { stableKey } from '../cache/stable-key.js';
 import type { SourceConfig } from '../config/schema.js';
-import type { SourcePipeline } from '../pipeline/index.js';
+import type { SourcePipeline, SourceResilienceStatus } from '../pipeline/index.js';
 import type { CallOutcome, SourceCall } from '../pipeline/types.js';
 import type { RequestState } from '../request/state.js';
 import type { ConvertedSource, OperationSpec, Transport } from '../sources/types.js';
@@ -12,6 +12,8 @@ export interface SourceRuntime extends AsyncDisposable {
   readonly converted: ConvertedSource;
   /** Names of its pipeline's stages, outermost first. */
   readonly stages: readonly string[];
+  /** Its breaker and replicas now (admin status). */
+  resilience(): SourceResilienceStatus;
   /**
    * Calls one operation through the pipeline on behalf of a request; marks the request when the value is stale.
    * Read-only calls with the same arguments are made once per request. `limit`, when given, queues the call
@@ -40,6 +42,8 @@ export interface SourceRuntimeOptions {
   scopeKeyOf: (state: RequestState) => string;
   /** Client sent `Cache-Control: no-cache` and it is allowed. */
   bypassCacheOf: (state: RequestState) => boolean;
+  /** `server.requestTimeoutMs`: the request's budget for backend calls, from its first call. Default: none. */
+  requestTimeoutMs?: number;
 }
 
 export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntime {
@@ -66,6 +70,8 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       outcome: {},
       bypassCache: options.bypassCacheOf(state),
       scopeKey: options.scopeKeyOf(state),
+      request: state,
+      ...(options.requestTimeoutMs !== undefined ? { requestDeadline: state.startedAt + options.requestTimeoutMs } : {}),
     };
   }
 
@@ -81,6 +87,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
     config,
     converted,
     stages: pipeline.order,
+    resilience: () => pipeline.status(),
     async call(operation, args, state, path, limit) {
       let pending: Promise<{ value: unknown; outcome: CallOutcome }>;
       if (operation.readOnly) {
@@ -96,6 +103,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       }
       const { value, outcome } = await pending;
       if (outcome.staleAge !== undefined) state.stale.push({ source: config.name, path, age: outcome.staleAge });
+      if (outcome.fallback !== undefined) state.fallbacks.push({ source: config.name, path, reason: outcome.fallback });
       if (outcome.cache !== undefined) state.cacheBySource.set(config.name, outcome.cache);
       return value;
     },

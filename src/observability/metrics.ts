@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createResilienceMetrics, type ResilienceMetrics } from './resilience-metrics.js';
 
 /** The gateway's Prometheus metrics; one registry per gateway so tests and several gateways don't collide. */
 export interface GatewayMetrics {
@@ -7,6 +8,8 @@ export interface GatewayMetrics {
   readonly sourceStreams: Counter<'source' | 'operation' | 'outcome'>;
   readonly cacheEvents: Counter<'source' | 'event'>;
   readonly httpRequests: Counter<'status'>;
+  /** Replicas, breakers, retries, backpressure: a block of its own (resilience-metrics.ts). */
+  readonly resilience: ResilienceMetrics;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -39,5 +42,6 @@ export function createMetrics(): GatewayMetrics {
       labelNames: ['status'],
       registers: [registry],
     }),
+    resilience: createResilienceMetrics(registry),
   };
 }

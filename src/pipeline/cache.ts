@@ -3,7 +3,8 @@ import { cacheKey } from '../cache/keys.js';
 import { resolveCachePolicy } from '../cache/policy.js';
 import type { CacheStore } from '../cache/store.js';
 import type { Logger } from '../observability/logger.js';
-import { TransportError, type HttpCaching } from '../sources/types.js';
+import type { HttpCaching } from '../sources/types.js';
+import { isBackendFailure } from './failures.js';
 import type { PipelineStage, StageContext } from './stage.js';
 import type { SourceCall, Stage } from './types.js';
 
@@ -121,7 +122,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     try {
       return await fetchShared(key, call, next, policy, entry);
     } catch (error) {
-      if (entry && use !== 'expired' && canServeStaleAfter(error)) {
+      if (entry && use !== 'expired' && isBackendFailure(error)) {
         logger.debug({ source: call.source, operation: call.operation.operationId, err: error }, 'backend failed; serving stale');
         return serveStale(call, entry);
       }
@@ -130,10 +131,6 @@ export function createCacheStage(options: CacheStageOptions): Stage {
   };
 }
 
-/** Backend trouble, as opposed to a request the backend refused (4xx), which stale data would only hide. */
-function canServeStaleAfter(error: unknown): boolean {
-  return error instanceof TransportError && error.failure !== 'rejected';
-}
 
 /** A GraphQL result with errors is an error, not data: never stored. */
 function isStorable(value: unknown): boolean {

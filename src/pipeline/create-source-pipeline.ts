@@ -1,9 +1,16 @@
+import { replicasOf } from '../sources/endpoints.js';
 import type { Transport } from '../sources/types.js';
+import { backpressureStage } from './backpressure.js';
+import { breakerStage, retainedSourceCircuit } from './breaker.js';
 import { cacheStage } from './cache.js';
+import { circuitSettingsOf, type CircuitState } from './circuit.js';
 import { errorMappingStage } from './error-mapping.js';
+import { fallbackStage } from './fallback.js';
 import { metricsStage } from './metrics.js';
-import { createReplicaPool } from './replicas.js';
+import { passiveHealthSettingsOf } from './replica-health.js';
+import { createReplicaPool, createReplicaStates, type ReplicaStatus } from './replicas.js';
 import type { RetainedState } from './retained.js';
+import { retryStage } from './retry.js';
 import type { BuiltinStageName, PipelineStage, StageContext } from './stage.js';
 import { timeoutStage } from './timeout.js';
 import { composeStages, composeStreamStages, type Stage, type StreamStage, type StreamTerminal, type Terminal } from './types.js';
@@ -14,28 +21,38 @@ const slot = (name: BuiltinStageName): PipelineStage => ({ name });
 /**
  * The order of every backend call, outermost first. This list is the one place that decides it:
  *
- *   metrics        outermost, so it labels each call with what the client got: `ok`, `hit`, `stale`, or the
- *                  error code error mapping made (inside it, every failure would still be a TransportError);
+ *   metrics        outermost, so it labels each call with what the client got: `ok`, `hit`, `stale`, `fallback`,
+ *                  or the error code error mapping made (inside it, every failure would still be a TransportError);
  *   tracing        (slot) a span per call, also seeing the final code;
  *   error mapping  TransportErrors and bugs below become GraphQL errors with `extensions.code` and `.source`;
+ *   fallback       the ladder's third rung: the operation's configured value when nothing below could answer;
  *   cache          a fresh entry answers without calling; stale-while-revalidate, stale-if-error and coalescing
  *                  of identical reads: it must see failures of every stage below to serve stale instead;
- *   breaker        (slot) inside the cache, so an open breaker still lets a stale answer through;
- *   retry          (slot) outside the timeout, so each attempt gets its own deadline;
- *   timeout        one attempt's deadline, passed down to transports that carry it (gRPC);
- *   replicas       (the terminal) which endpoint, failover to the next; then the source's transport.
+ *   breaker        the source's circuit breaker, inside the cache so an open breaker still lets a stale answer
+ *                  through without waiting, outside retries so one call is one success or failure;
+ *   backpressure   a slot of the source's concurrency limit for the whole call, or SOURCE_OVERLOADED at once;
+ *   retry          retries and hedges, outside the timeout so each attempt gets its own deadline;
+ *   timeout        one attempt's deadline (capped by the request's budget), passed down to transports;
+ *   replicas       (the terminal) which replica (groups, routes, balance, health, its own breaker), then the
+ *                  source's transport.
  *
- * Streams (Subscription fields) go through the stages that have a `stream` part: metrics, error mapping and
- * the replica choice. State that must survive a reload is kept through `StageContext.retain`: the replicas'
- * health here, a breaker's state when it lands. The cache store itself belongs to the gateway.
+ * The degradation ladder of a call is therefore: another replica (retry ▸ replicas) → the last good answer,
+ * marked stale (cache) → the configured fallback (fallback) → null with the error code (error mapping).
+ *
+ * Streams (Subscription fields) go through the stages that have a `stream` part: metrics, error mapping, the
+ * breaker and the replica choice. State that must survive a reload is kept through `StageContext.retain`: the
+ * replicas' health and breakers, the source's breaker, the retry budget and the concurrency slots. The cache
+ * store itself belongs to the gateway.
  */
 export const BUILTIN_STAGES: readonly PipelineStage[] = [
   metricsStage,
   slot('tracing'),
   errorMappingStage,
+  fallbackStage,
   cacheStage,
-  slot('breaker'),
-  slot('retry'),
+  breakerStage,
+  backpressureStage,
+  retryStage,
   timeoutStage,
 ];
 
@@ -45,6 +62,15 @@ export interface SourcePipeline {
   readonly open: StreamTerminal;
   /** Names of the stages this source has, outermost first, `replicas` last. */
   readonly order: readonly string[];
+  /** The source's breaker and replicas now (admin status). */
+  status(): SourceResilienceStatus;
+}
+
+/** What the admin status shows of a source's resilience state. */
+export interface SourceResilienceStatus {
+  /** The source's own breaker, or null when it has none (`breaker.enabled: false`). */
+  readonly circuit: CircuitState | null;
+  readonly replicas: readonly ReplicaStatus[];
 }
 
 export interface SourcePipelineOptions {
@@ -82,10 +108,27 @@ export function createSourcePipeline(options: SourcePipelineOptions): SourcePipe
     if (stream) streams.push(stream);
     if (call || stream) order.push(definition.name);
   }
+  const circuit = circuitSettingsOf(context.source.breaker);
   const replicas = createReplicaPool({
-    endpoints: context.source.endpoints,
+    source,
+    replicas: replicasOf(context.source),
     transport: options.transport,
-    downUntil: retained.get(source, 'replicas', 'down-until', () => new Map<string, number>()),
+    ...(context.source.balance ? { balance: context.source.balance } : {}),
+    ...(context.source.groups ? { groups: context.source.groups } : {}),
+    ...(context.source.route ? { route: context.source.route } : {}),
+    health: passiveHealthSettingsOf(context.source.health),
+    ...(circuit ? { circuit } : {}),
+    states: retained.get(source, 'replicas', 'states', () => createReplicaStates()),
+    metrics: context.metrics.resilience,
+    logger: context.logger,
   });
-  return { call: composeStages(calls, replicas.call), open: composeStreamStages(streams, replicas.open), order: [...order, 'replicas'] };
+  const sourceCircuit = circuit
+    ? retainedSourceCircuit({ ...context, retain: (key, create) => retained.get(source, 'breaker', key, create) }, circuit)
+    : undefined;
+  return {
+    call: composeStages(calls, replicas.call),
+    open: composeStreamStages(streams, replicas.open),
+    order: [...order, 'replicas'],
+    status: () => ({ circuit: sourceCircuit?.state ?? null, replicas: replicas.status() }),
+  };
 }

@@ -38,12 +38,17 @@ export function createStreamErrorMappingStage(logger: Logger): StreamStage {
   };
 }
 
+/** The `extensions.code` a transport failure becomes. */
+export function codeOfTransportError(error: TransportError): ErrorCode {
+  return error.code ?? CODE_BY_FAILURE[error.failure];
+}
+
 /** The GraphQL error a client sees for a failed call to `source`. */
 export function toSourceError(error: unknown, source: string, operationId: string, logger: Logger): GraphQLError {
   if (error instanceof GraphQLError) return error;
   if (error instanceof TransportError) {
     logger.debug({ source, operation: operationId, failure: error.failure, err: error }, 'source call failed');
-    return createGatewayError(error.code ?? CODE_BY_FAILURE[error.failure], `${source}: ${error.message}`, { source, extensions: { ...error.details } });
+    return createGatewayError(codeOfTransportError(error), `${source}: ${error.message}`, { source, extensions: { ...error.details } });
   }
   if (isAbort(error)) {
     // The client went away and its calls were cancelled: nobody will read this error, and it is no bug.

@@ -5,11 +5,12 @@ import type { SourceCall, Stage, StreamStage } from './types.js';
 
 /**
  * The outcome label of a finished call, as the client saw it: `hit` (fresh from cache, no backend call), `stale`
- * (a stale answer served), `ok`, or the error's `extensions.code`. This is why the stage sits outside error
+ * (a stale answer served), `fallback` (the configured fallback value), `ok`, or the error's `extensions.code`. This is why the stage sits outside error
  * mapping: below it a failure is still a TransportError, and every kind would look alike.
  */
 export function outcomeLabel(call: SourceCall, error?: unknown): string {
   if (error !== undefined) return error instanceof GraphQLError ? String(error.extensions['code'] ?? 'INTERNAL') : 'INTERNAL';
+  if (call.outcome.fallback !== undefined) return 'fallback';
   if (call.outcome.staleAge !== undefined) return 'stale';
   if (call.outcome.cache === 'hit') return 'hit';
   return 'ok';

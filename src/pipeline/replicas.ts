@@ -1,59 +1,268 @@
+import type { Logger } from '../observability/logger.js';
+import { silentLogger } from '../observability/logger.js';
+import type { ResilienceMetrics } from '../observability/resilience-metrics.js';
+import { CIRCUIT_STATE_VALUE } from '../observability/resilience-metrics.js';
+import type { Replica } from '../sources/endpoints.js';
+import type { RouteRule } from '../sources/resilience-config.js';
 import { TransportError, type Transport } from '../sources/types.js';
-import type { SourceCall, StreamTerminal, Terminal } from './types.js';
+import { createCircuit, sameCircuitSettings, type CircuitSettings, type CircuitState } from './circuit.js';
+import { countsAgainstBackend } from './failures.js';
+import {
+  conditionOf,
+  createReplicaState,
+  maxEjected,
+  passiveHealthSettingsOf,
+  recordFailure,
+  recordSuccess,
+  type PassiveHealthSettings,
+  type ReplicaCondition,
+  type ReplicaState,
+} from './replica-health.js';
+import { continueStream, type SourceCall, type StreamTerminal, type Terminal } from './types.js';
+
+export type Balance = 'least-outstanding' | 'round-robin' | 'weighted';
+
+/** The replicas' state of one source, retained across reloads (`StageContext.retain`); disposing it stops their breakers. */
+export interface ReplicaStates extends Disposable {
+  /** The state of `url`, made on first use. */
+  of(url: string): ReplicaState;
+}
+
+export function createReplicaStates(now: () => number = Date.now): ReplicaStates {
+  const byUrl = new Map<string, ReplicaState>();
+  return {
+    of(url) {
+      let state = byUrl.get(url);
+      if (!state) byUrl.set(url, (state = createReplicaState(url, now())));
+      return state;
+    },
+    [Symbol.dispose]() {
+      for (const state of byUrl.values()) state.circuit?.[Symbol.dispose]();
+      byUrl.clear();
+    },
+  };
+}
 
 export interface ReplicaPoolOptions {
-  endpoints: readonly string[];
+  /** The source's name, for logs, metrics and errors. Default `source`. */
+  source?: string;
+  /** Replicas in config order (`replicasOf(source)`); a plain string is `{ url, weight: 1, group: 'default' }`. */
+  replicas: readonly (Replica | string)[];
   transport: Transport;
-  /** Milliseconds an endpoint is skipped after it failed to answer. Default 5000. */
-  cooldownMs?: number;
-  /**
-   * Endpoint → epoch ms until which it sits out. Pass the same map to the pool of the next generation (the
-   * gateway retains it per source) so a reload does not send traffic straight back to a failing replica.
-   */
-  downUntil?: Map<string, number>;
+  /** How a replica is picked among the eligible ones. Default `least-outstanding`. */
+  balance?: Balance;
+  /** Traffic weight per group (`groups:`). Default: one pool of every replica. */
+  groups?: Readonly<Record<string, number>>;
+  /** Rules pinning a request to a group by a header (`route:`). Default none. */
+  route?: readonly RouteRule[];
+  /** Passive health. Default: `passiveHealthSettingsOf(undefined)` (5 failures in 10 s, 5 s growing ejection, 50 %). */
+  health?: PassiveHealthSettings;
+  /** Settings of each replica's circuit breaker; undefined: none. Default none. */
+  circuit?: CircuitSettings;
+  /** Replica state from the previous generation (retained); default: a fresh one. */
+  states?: ReplicaStates;
+  metrics?: ResilienceMetrics;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Injected so tests drive ejections with a fake clock. Default Date.now. */
   now?: () => number;
+}
+
+/** One replica as the admin status shows it. */
+export interface ReplicaStatus {
+  readonly url: string;
+  readonly group: string;
+  readonly weight: number;
+  readonly condition: ReplicaCondition;
+  readonly outstanding: number;
+  /** Times ejected (the back-off multiplier), and until when the current ejection runs (ISO) or null. */
+  readonly ejections: number;
+  readonly ejectedUntil: string | null;
+  readonly circuit: CircuitState | null;
+  readonly activeHealthy: boolean;
 }
 
 /** The end of every pipeline: which replica a call goes to, and the transport that makes it. */
 export interface ReplicaPool {
-  /** A unary call, failing over to the next replica as described on `createReplicaPool`. */
+  /** A unary call on one replica (the retry stage makes further attempts; `call.tried` steers them elsewhere). */
   readonly call: Terminal;
-  /** A stream, failing over only while it opens (until its first message): a stream that has begun is not replayed. */
+  /** A stream, failing over to another replica only while it opens: a stream that has begun is not replayed. */
   readonly open: StreamTerminal;
+  /** Every replica's state now. */
+  status(): ReplicaStatus[];
+  /** The replicas and their retained state, for the active health checker. */
+  readonly replicas: readonly Replica[];
+  readonly states: ReplicaStates;
+  /** Records an active health check result of `url` (`healthy` after enough passes, out after enough failures). */
+  setActiveHealth(url: string, healthy: boolean): void;
 }
 
 /**
- * Spreads calls over the replicas round-robin and fails over to the next one when an endpoint is unavailable.
- * Only read-only operations fail over after a 5xx (the request may have had effects); any operation fails over
- * when the connection itself failed. An endpoint that failed sits out `cooldownMs`, unless all of them do.
+ * Spreads calls over a source's replicas and keeps their health:
+ *  - a request pinned by a `route` rule goes to its group; otherwise a group is chosen by `groups` weights
+ *    (smooth weighted round-robin, so shares are exact over any window), and when the chosen group has no
+ *    replica that takes traffic the others stand in;
+ *  - within the group, `balance` picks among replicas that take traffic: not ejected, not failing their active
+ *    check, their breaker not open, and not already tried by this call; a replica in probation takes exactly
+ *    one trial call at a time;
+ *  - when none takes traffic, calls keep spreading over all of them (the cap on ejections keeps most of a pool
+ *    in; the source's breaker is what fails fast when the whole backend is down).
+ * Every answer updates the replica's passive health and breaker. Only backend failures count
+ * (`countsAgainstBackend`); a 4xx is an answer.
  */
 export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
-  const { endpoints, transport } = options;
-  const cooldownMs = options.cooldownMs ?? 5000;
+  const source = options.source ?? 'source';
+  const { transport } = options;
+  const replicas: Replica[] = options.replicas.map((r) => (typeof r === 'string' ? { url: r, weight: 1, group: 'default' } : r));
   const now = options.now ?? Date.now;
-  const downUntil = options.downUntil ?? new Map<string, number>();
-  let next = 0;
+  const health = options.health ?? passiveHealthSettingsOf(undefined);
+  const balance = options.balance ?? 'least-outstanding';
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics;
+  const states = options.states ?? createReplicaStates(now);
+  const groupWeights = options.groups;
+  const cap = maxEjected(replicas.length, health.maxEjectedPercent);
+  // Turns of round-robin and tie-breaking, per group, so one group's traffic does not skew another's rotation.
+  const turns = new Map<string, number>();
+  const smoothWeights = new Map<string, number>();
+  const groupTurns = new Map<string, number>();
 
-  /** Healthy endpoints first, from the next one in turn; cooling ones last, as a last resort. */
-  function pickOrder(): string[] {
-    const start = next;
-    next = (next + 1) % endpoints.length;
-    const t = now();
-    const healthy: string[] = [];
-    const cooling: string[] = [];
-    for (let i = 0; i < endpoints.length; i++) {
-      const endpoint = endpoints[(start + i) % endpoints.length]!;
-      ((downUntil.get(endpoint) ?? 0) <= t ? healthy : cooling).push(endpoint);
+  const stateOf = (replica: Replica) => states.of(replica.url);
+  for (const replica of replicas) {
+    const state = stateOf(replica);
+    if (options.circuit && (!state.circuit || !sameCircuitSettings(state.circuit.settings, options.circuit))) {
+      state.circuit?.[Symbol.dispose]();
+      state.circuit = createCircuit(options.circuit, { name: `${source} ${replica.url}`, onStateChange: (s) => circuitChanged(replica.url, s) });
+    } else if (!options.circuit && state.circuit) {
+      state.circuit[Symbol.dispose]();
+      state.circuit = undefined;
     }
-    return healthy.concat(cooling);
+    publish(state);
   }
 
-  /** Marks a failed endpoint; true when the call may go on to the next one. */
-  function failedOver(call: SourceCall, endpoint: string, error: unknown): boolean {
-    if (!(error instanceof TransportError) || error.failure !== 'unavailable') return false;
-    downUntil.set(endpoint, now() + cooldownMs);
-    const connectionFailed = error.details['status'] === undefined;
-    return call.operation.readOnly || connectionFailed;
+  function publish(state: ReplicaState): void {
+    const condition = conditionOf(state, now());
+    metrics?.replicaUp.set({ source, endpoint: state.url }, condition === 'up' ? 1 : 0);
+  }
+
+  function circuitChanged(url: string, state: CircuitState): void {
+    (state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger))({ endpoint: url, circuit: state }, `replica circuit ${state}`);
+    metrics?.circuitState.set({ source, endpoint: url }, CIRCUIT_STATE_VALUE[state]);
+    metrics?.circuitTransitions.inc({ source, endpoint: url, state });
+    publish(states.of(url));
+  }
+
+  const ejectedNow = () => replicas.filter((r) => conditionOf(stateOf(r), now()) === 'ejected' && stateOf(r).ejectedUntil > now()).length;
+
+  /** The group a call goes to: a matching route rule's, or one chosen by weight; undefined without `groups`. */
+  function groupFor(call: SourceCall): { group: string; pinned: boolean } | undefined {
+    for (const rule of options.route ?? []) {
+      // A JWT claim rule (once auth stores the verified identity in the request state) is one more lookup here.
+      if (call.request?.headers.get(rule.header) === rule.equals) return { group: rule.group, pinned: true };
+    }
+    if (!groupWeights) return undefined;
+    let best: string | undefined;
+    let total = 0;
+    for (const [group, weight] of Object.entries(groupWeights)) {
+      if (weight <= 0) continue;
+      total += weight;
+      const current = (groupTurns.get(group) ?? 0) + weight;
+      groupTurns.set(group, current);
+      if (best === undefined || current > groupTurns.get(best)!) best = group;
+    }
+    if (best === undefined) return undefined;
+    groupTurns.set(best, groupTurns.get(best)! - total);
+    return { group: best, pinned: false };
+  }
+
+  /** The replica for this attempt, by the order of preference described on `createReplicaPool`. */
+  function pick(call: SourceCall, tried: ReadonlySet<string>): Replica {
+    const chosen = groupFor(call);
+    const inGroup = chosen ? replicas.filter((r) => r.group === chosen.group) : replicas;
+    const weighted = groupWeights ? replicas.filter((r) => (groupWeights[r.group] ?? 0) > 0) : replicas;
+    const primary = inGroup.length > 0 ? inGroup : replicas;
+    const secondary = chosen?.pinned ? primary : weighted;
+    const t = now();
+    const takesTraffic = (r: Replica) => {
+      const condition = conditionOf(stateOf(r), t);
+      return condition === 'up' || condition === 'probation';
+    };
+    const untried = (r: Replica) => !tried.has(r.url);
+    const preferences: Replica[][] = [
+      primary.filter((r) => takesTraffic(r) && untried(r)),
+      secondary.filter((r) => takesTraffic(r) && untried(r)),
+      primary.filter(takesTraffic),
+      secondary.filter(takesTraffic),
+      primary.filter(untried),
+      primary,
+    ];
+    return choose(preferences.find((candidates) => candidates.length > 0)!, chosen?.group ?? '');
+  }
+
+  function choose(candidates: readonly Replica[], group: string): Replica {
+    const start = turns.get(group) ?? 0;
+    turns.set(group, start + 1);
+    if (candidates.length === 1) return candidates[0]!;
+    if (balance === 'round-robin') return candidates[start % candidates.length]!;
+    if (balance === 'weighted') {
+      let total = 0;
+      let best: Replica | undefined;
+      for (const replica of candidates) {
+        total += replica.weight;
+        const current = (smoothWeights.get(replica.url) ?? 0) + replica.weight;
+        smoothWeights.set(replica.url, current);
+        if (!best || current > smoothWeights.get(best.url)!) best = replica;
+      }
+      smoothWeights.set(best!.url, smoothWeights.get(best!.url)! - total);
+      return best!;
+    }
+    // least-outstanding: fewest calls in flight per unit of weight; ties go round in turn.
+    let best: Replica | undefined;
+    let bestScore = Infinity;
+    for (let i = 0; i < candidates.length; i++) {
+      const replica = candidates[(start + i) % candidates.length]!;
+      const score = (stateOf(replica).outstanding + 1) / replica.weight;
+      if (score < bestScore) {
+        best = replica;
+        bestScore = score;
+      }
+    }
+    return best!;
+  }
+
+  /** Runs one attempt on `replica`, through its breaker, and records what it says about the replica's health. */
+  async function attempt<T>(replica: Replica, run: () => Promise<T>): Promise<T> {
+    const state = stateOf(replica);
+    const trial = conditionOf(state, now()) === 'probation';
+    if (trial) state.trialInFlight = true;
+    state.outstanding++;
+    try {
+      const value = state.circuit ? await state.circuit.run(run) : await run();
+      succeeded(state);
+      return value;
+    } catch (error) {
+      if (countsAgainstBackend(error)) failed(state);
+      else if (error instanceof TransportError && error.code !== 'CIRCUIT_OPEN') succeeded(state); // it answered
+      throw error;
+    } finally {
+      state.outstanding--;
+      if (trial) state.trialInFlight = false;
+    }
+  }
+
+  function succeeded(state: ReplicaState): void {
+    if (recordSuccess(state, now(), health) === 'admitted') {
+      logger.info({ endpoint: state.url }, 'replica back in after its trial call');
+      publish(state);
+    }
+  }
+
+  function failed(state: ReplicaState): void {
+    if (recordFailure(state, now(), health, () => ejectedNow() < cap) === 'ejected') {
+      logger.warn({ endpoint: state.url, ejections: state.ejections, untilMs: state.ejectedUntil - now() }, 'replica ejected after failed calls');
+      metrics?.replicaEjections.inc({ source, endpoint: state.url });
+      publish(state);
+    }
   }
 
   const transportCall = (call: SourceCall) => ({
@@ -64,48 +273,59 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   });
 
   return {
+    replicas,
+    states,
     async call(call) {
-      let lastError: unknown;
-      for (const endpoint of pickOrder()) {
-        if (call.signal.aborted) break;
-        try {
-          const result = await transport.call(endpoint, call.operation, call.args, transportCall(call));
-          downUntil.delete(endpoint);
-          return result;
-        } catch (error) {
-          lastError = error;
-          if (!failedOver(call, endpoint, error)) throw error;
-        }
-      }
-      throw lastError ?? new TransportError('unavailable', `${call.source}: no endpoint could be called`);
+      const replica = pick(call, call.tried ?? new Set());
+      call.tried?.add(replica.url);
+      return attempt(replica, () => transport.call(replica.url, call.operation, call.args, transportCall(call)));
     },
     open: async function* openStream(call) {
       const subscribe = transport.subscribe?.bind(transport);
       if (!subscribe) throw new TransportError('bad-response', `${call.source} cannot stream`);
+      const tried = new Set<string>();
       let lastError: unknown;
-      for (const endpoint of pickOrder()) {
-        if (call.signal.aborted) break;
-        const iterator = subscribe(endpoint, call.operation, call.args, transportCall(call))[Symbol.asyncIterator]();
+      for (let i = 0; i < replicas.length && !call.signal.aborted; i++) {
+        const replica = pick(call, tried);
+        tried.add(replica.url);
+        const iterator = subscribe(replica.url, call.operation, call.args, transportCall(call))[Symbol.asyncIterator]();
         let first: IteratorResult<unknown>;
         try {
-          first = await iterator.next();
+          first = await attempt(replica, () => iterator.next());
         } catch (error) {
           lastError = error;
-          if (!failedOver(call, endpoint, error)) throw error;
+          if (!countsAgainstBackend(error) && !(error instanceof TransportError && error.code === 'CIRCUIT_OPEN')) throw error;
           continue;
         }
-        downUntil.delete(endpoint);
-        if (first.done) return;
-        yield first.value;
         // From here the stream belongs to the client: `return()` on this generator closes the backend's.
-        try {
-          for (let item = await iterator.next(); !item.done; item = await iterator.next()) yield item.value;
-        } finally {
-          await iterator.return?.();
-        }
+        yield* continueStream(iterator, first);
         return;
       }
       throw lastError ?? new TransportError('unavailable', `${call.source}: no endpoint could be called`);
+    },
+    status() {
+      const t = now();
+      return replicas.map((replica) => {
+        const state = stateOf(replica);
+        return {
+          url: replica.url,
+          group: replica.group,
+          weight: replica.weight,
+          condition: conditionOf(state, t),
+          outstanding: state.outstanding,
+          ejections: state.ejections,
+          ejectedUntil: state.ejectedUntil > t ? new Date(state.ejectedUntil).toISOString() : null,
+          circuit: state.circuit?.state ?? null,
+          activeHealthy: state.activeHealthy,
+        };
+      });
+    },
+    setActiveHealth(url, healthy) {
+      const state = states.of(url);
+      if (state.activeHealthy === healthy) return;
+      state.activeHealthy = healthy;
+      (healthy ? logger.info.bind(logger) : logger.warn.bind(logger))({ endpoint: url }, healthy ? 'replica passes its health check again' : 'replica fails its health check');
+      publish(state);
     },
   };
 }

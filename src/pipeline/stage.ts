@@ -7,10 +7,10 @@ import type { Stage, StreamStage } from './types.js';
 
 /**
  * The built-in places in the pipeline, outermost first (see `BUILTIN_STAGES` in `create-source-pipeline.ts`).
- * `tracing`, `breaker` and `retry` are slots: named positions that stay empty until their feature lands, so a
- * stage can already be put before them.
+ * `tracing` is a slot: a named position that stays empty until its feature lands, so a stage can already be
+ * put before it.
  */
-export type BuiltinStageName = 'metrics' | 'tracing' | 'error-mapping' | 'cache' | 'breaker' | 'retry' | 'timeout';
+export type BuiltinStageName = 'metrics' | 'tracing' | 'error-mapping' | 'fallback' | 'cache' | 'breaker' | 'backpressure' | 'retry' | 'timeout';
 
 /** What a stage is built from: one source of one generation, and what the gateway shares with every stage. */
 export interface StageContext {

@@ -24,7 +24,13 @@ function timeoutReason(ms: number): DOMException {
  */
 export function createTimeoutStage(options: TimeoutOptions): Stage {
   return function timeoutStage(call, next) {
-    const ms = options.timeoutMs(call);
+    const own = options.timeoutMs(call);
+    // The request's budget (`server.requestTimeoutMs`) caps every call: min(its timeout, what is left).
+    const left = call.requestDeadline === undefined ? Infinity : Math.floor(call.requestDeadline - Date.now());
+    if (left <= 0) {
+      return Promise.reject(new TransportError('timeout', `${call.source}: the request's time budget is spent`, { timeoutMs: 0 }));
+    }
+    const ms = Math.min(own, left);
     const deadline = new AbortController();
     const signal = AbortSignal.any([call.signal, deadline.signal]);
     return new Promise<unknown>((resolve, reject) => {

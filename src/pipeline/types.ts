@@ -1,4 +1,4 @@
-import type { CallOutcome } from '../request/state.js';
+import type { CallOutcome, RequestState } from '../request/state.js';
 import type { HttpCaching, OperationSpec, Transport } from '../sources/types.js';
 
 export type { CallOutcome };
@@ -24,6 +24,18 @@ export interface SourceCall {
   readonly deadline?: number;
   /** HTTP caching exchange with the transport, set by the cache stage (see `TransportCall.http`). */
   readonly http?: HttpCaching;
+  /**
+   * The request the call is made for: its headers (all of them, for route rules) and what other features
+   * record about it. Absent for calls made outside a request (tests, background refreshes keep the first one).
+   */
+  readonly request?: RequestState;
+  /** Epoch ms by which the whole request gives up on backend calls (`server.requestTimeoutMs`). */
+  readonly requestDeadline?: number;
+  /**
+   * Replicas this call has already been sent to: the replica pool adds the one it picks and prefers others, so
+   * the retry stage's next attempt goes to another replica when there is one. Set by the retry stage.
+   */
+  readonly tried?: Set<string>;
 }
 
 /** One stage of a unary call: do something around `next`, the rest of the pipeline. */
@@ -52,3 +64,17 @@ export function composeStreamStages(stages: readonly StreamStage[], terminal: St
 }
 
 export type { OperationSpec, Transport };
+
+/**
+ * The rest of a stream whose first message was already read: yields the messages after it, and closes the
+ * source's iterator when the consumer stops (`return()`), which is what cancels the backend stream.
+ */
+export async function* continueStream<T>(iterator: AsyncIterator<T>, first: IteratorResult<T>): AsyncGenerator<T> {
+  if (first.done) return;
+  yield first.value;
+  try {
+    for (let item = await iterator.next(); !item.done; item = await iterator.next()) yield item.value;
+  } finally {
+    await iterator.return?.();
+  }
+}

@@ -10,6 +10,17 @@ export interface CallOutcome {
   staleAge?: number;
   /** How the cache took part, when it did. */
   cache?: 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated';
+  /** Why the configured fallback value was served instead of an answer (the error code the call ended with). */
+  fallback?: string;
+}
+
+/** A configured fallback value served somewhere in the response: `extensions.fallback` entries. */
+export interface FallbackMark {
+  readonly source: string;
+  /** Response path of the field. */
+  readonly path: readonly (string | number)[];
+  /** The error code the call failed with (`SOURCE_UNAVAILABLE`, `CIRCUIT_OPEN`, ...). */
+  readonly reason: string;
 }
 
 /** A stale value served somewhere in the response: `extensions.stale` entries. */
@@ -26,6 +37,13 @@ export interface RequestState {
   readonly headers: Headers;
   readonly signal: AbortSignal;
   readonly stale: StaleMark[];
+  /** Fallback values served (`extensions.fallback`). */
+  readonly fallbacks: FallbackMark[];
+  /**
+   * Epoch ms when the request's first backend call was prepared: the start of its `server.requestTimeoutMs`
+   * budget (parsing and validation come before it and take no backend time).
+   */
+  readonly startedAt: number;
   /** Per source, how the cache took part: for the `Cache-Status` header. */
   readonly cacheBySource: Map<string, NonNullable<CallOutcome['cache']>>;
   /** Within one request, the same read is made once: key → in-flight or settled call. */
@@ -53,6 +71,8 @@ export function requestStateOf(context: unknown): RequestState {
       headers: request?.headers ?? new Headers(),
       signal: request?.signal ?? NEVER_ABORTED,
       stale: [],
+      fallbacks: [],
+      startedAt: Date.now(),
       cacheBySource: new Map(),
       memo: new Map(),
       loaders: new Map(),

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
 import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
+import { endpointUrls } from '../sources/endpoints.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
 import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
@@ -18,6 +19,7 @@ import { useGenerationHolds } from './use-generation-holds.js';
 import { useHealth } from './use-health.js';
 import { useMetricsEndpoint } from './use-metrics-endpoint.js';
 import { useRequestBodyLimit } from './use-request-body-limit.js';
+import { useFallbackMarker } from './use-fallback-marker.js';
 import { useStaleMarker } from './use-stale-marker.js';
 
 export interface GatewayOptions {
@@ -97,9 +99,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       sources: [...current.sources.values()].map((source) => ({
         name: source.name,
         kind: source.config.kind,
-        endpoints: source.config.endpoints,
+        endpoints: endpointUrls(source.config),
         operations: sourceKindOf(source.config).describe(source.converted).fields.length,
         stages: source.stages,
+        ...source.resilience(),
       })),
     };
   };
@@ -112,6 +115,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     useMetricsEndpoint(metrics), // /metrics
     useGenerationHolds(generations), // a replaced generation stays open while its requests run
     useStaleMarker(), // extensions.stale + Cache-Status
+    useFallbackMarker(), // extensions.fallback
     useAdmin({
       token: () => generations.current.config.admin.token,
       status: () => collectStatus(statusView(), metrics),

@@ -1,22 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
-import { peekRequestState, requestStateOf } from '../request/state.js';
+import { peekRequestState } from '../request/state.js';
+import { useRequestExtension } from './use-request-extension.js';
 
 /**
  * Puts what the pipeline recorded into the response: `extensions.stale: [{ source, path, age }]` for every
  * stale value served, and an RFC 9211 `Cache-Status` header with one entry per source the cache took part in.
  */
 export function useStaleMarker(): Plugin {
+  const staleExtension = useRequestExtension('stale', (state) =>
+    state.stale.length === 0 ? undefined : state.stale.map((s) => ({ source: s.source, path: s.path, age: s.age })),
+  );
   return {
-    onExecute({ args }) {
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result) return;
-          const state = requestStateOf(args.contextValue);
-          if (state.stale.length === 0) return;
-          setResult({ ...result, extensions: { ...result.extensions, stale: state.stale.map((s) => ({ source: s.source, path: s.path, age: s.age })) } });
-        },
-      };
-    },
+    ...staleExtension,
     onResponse({ request, response }) {
       const state = peekRequestState(request);
       if (!state || state.cacheBySource.size === 0) return;

@@ -26,5 +26,25 @@ export function httpCallFailure(error: unknown, label: string, signal: AbortSign
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNDICI_TIMEOUT_CODES.has(code)) return new TransportError('timeout', `${label} did not answer in time (${code})`, {}, { cause: error });
   const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-  return new TransportError('unavailable', `${label} could not be reached (${reason})`, {}, { cause: error });
+  return new TransportError('unavailable', `${label} could not be reached (${reason})`, {}, { cause: error, notSent: code === 'ECONNREFUSED' });
+}
+
+/**
+ * `Retry-After` (RFC 9110: delay-seconds or an HTTP-date) as milliseconds from `now`; undefined when absent or
+ * unreadable.
+ */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The header that tells an HTTP backend how long the gateway will wait for it (the call's deadline, in ms). */
+export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
+
+/** `{ 'x-request-timeout-ms': ms left }` when the call has a deadline, else nothing. */
+export function deadlineHeader(deadline: number | undefined, now = Date.now()): Record<string, string> {
+  return deadline === undefined ? {} : { [REQUEST_TIMEOUT_HEADER]: String(Math.max(0, Math.round(deadline - now))) };
 }

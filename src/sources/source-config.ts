@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { operationResilienceFields, resilienceConfigFields } from './resilience-config.js';
 
 /**
  * The keys every `sources:` entry has, whatever its kind, as zod fields that each kind's schema spreads into its
@@ -32,13 +33,12 @@ export const operationSettingsSchema = z.strictObject({
   cache: cachePolicySchema.optional(),
   /** Milliseconds one call of this operation may take. Default: the source's `timeoutMs`. */
   timeoutMs: durationMs.min(1).optional(),
+  ...operationResilienceFields,
 });
 
 export const sourceConfigFields = {
   /** Unique name; used in errors, metrics, `extensions.source` and links. */
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must start with a letter and contain only letters, digits, _ and -'),
-  /** Replicas of the backend; calls are spread over them and fail over to the next one. */
-  endpoints: z.array(z.string().min(1)).min(1, 'needs at least one endpoint'),
   /** Default field or type name → public name, e.g. `{ getOrder: order }`. */
   rename: fieldNameMap.optional(),
   /** Milliseconds one backend call may take before it is abandoned. Default 10000. */
@@ -59,6 +59,8 @@ export const sourceConfigFields = {
   cache: cachePolicySchema.optional(),
   /** Per operation (field name) settings, over the source's. */
   operations: z.record(z.string(), operationSettingsSchema).optional(),
+  // Replicas, balancing, health, breaker, retries, backpressure (resilience-config.ts); `endpoints` is there.
+  ...resilienceConfigFields,
 };
 
 /** What every kind's config has in common, as the gateway reads it (pipeline, links, admin). */

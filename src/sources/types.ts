@@ -26,6 +26,11 @@ export interface OperationSpec {
   readonly operationId: string;
   /** True when calling it has no side effects (GET, gRPC query methods): only those may be cached, deduplicated or retried. */
   readonly readOnly: boolean;
+  /**
+   * True when repeating it is harmless though it is not read-only (REST PUT and DELETE): it may be retried.
+   * Default: same as `readOnly`.
+   */
+  readonly idempotent?: boolean;
 }
 
 /** Something simplified or left out while converting a spec: shown by `interchange check`. */
@@ -125,14 +130,20 @@ export class TransportError extends Error {
    * NOT_FOUND, an HTTP error status). The failure kind still decides failover and stale serving.
    */
   readonly code: ErrorCode | undefined;
+  /** Milliseconds the backend asked the client to wait before trying again (an HTTP `Retry-After`). */
+  readonly retryAfterMs: number | undefined;
+  /** The request never left the gateway (connection refused): repeating it is safe even for a mutation. */
+  readonly notSent: boolean;
   constructor(
     readonly failure: TransportFailure,
     message: string,
     /** Extra fields for the GraphQL error's extensions (HTTP status, gRPC code, ...); never an `http` key. */
     readonly details: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown; code?: ErrorCode },
+    options?: { cause?: unknown; code?: ErrorCode; retryAfterMs?: number; notSent?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code;
+    this.retryAfterMs = options?.retryAfterMs;
+    this.notSent = options?.notSent ?? false;
   }
 }

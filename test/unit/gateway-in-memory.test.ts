@@ -158,14 +158,15 @@ describe('the gateway over in-memory transports', () => {
   });
 
   it('fails over to the next replica when one is unavailable', async () => {
-    demo = await createInMemoryDemo({ edit: (raw) => void (rawSource(raw, 'inventory')['endpoints'] = ['http://a.test', 'http://b.test']) });
+    // One failure ejects a replica here (health.failures: 1), so the second query shows the ejection.
+    demo = await createInMemoryDemo({ edit: (raw) => void Object.assign(rawSource(raw, 'inventory'), { endpoints: ['http://a.test', 'http://b.test'], balance: 'round-robin', health: { failures: 1 } }) });
     demo.backends.answer('inventory.product', (args, call) => {
       if (call.endpoint === 'http://a.test') throw new TransportError('unavailable', 'refused');
       return { id: String(args['id']), name: 'from b' };
     });
     const first = await demo.query('{ product(id: "p1") { name } }');
     expect(first.body.data).toEqual({ product: { name: 'from b' } });
-    // a sits out its cool-down: the next call goes straight to b.
+    // a is ejected: the next call goes straight to b.
     demo.backends.calls.length = 0;
     await demo.query('{ product(id: "p2") { name } }');
     expect(demo.backends.calls.map((c) => c.endpoint)).toEqual(['http://b.test']);
@@ -173,7 +174,9 @@ describe('the gateway over in-memory transports', () => {
 
   it('builds every source the same pipeline, in the one order', async () => {
     demo = await createInMemoryDemo();
-    for (const source of demo.gateway.current.sources.values()) expect(source.stages).toEqual(['metrics', 'error-mapping', 'cache', 'timeout', 'replicas']);
+    for (const source of demo.gateway.current.sources.values()) {
+      expect(source.stages).toEqual(['metrics', 'error-mapping', 'cache', 'breaker', 'backpressure', 'retry', 'timeout', 'replicas']);
+    }
   });
 
   it('streams a subscription through the pipeline: replica choice, error mapping, stream metrics', async () => {
@@ -268,8 +271,9 @@ describe('reloads over in-memory transports', () => {
     expect(demo.backends.disposed).toEqual(['inventory', 'orders', 'reviews']); // only the half-built generation's
   });
 
-  it('keeps a replica sitting out its cool-down across a reload', async () => {
-    const twoReplicas = (raw: Record<string, unknown>) => void (rawSource(raw, 'inventory')['endpoints'] = ['http://a.test', 'http://b.test']);
+  it('keeps a replica ejected across a reload', async () => {
+    const twoReplicas = (raw: Record<string, unknown>) =>
+      void Object.assign(rawSource(raw, 'inventory'), { endpoints: ['http://a.test', 'http://b.test'], balance: 'round-robin', health: { failures: 1 } });
     demo = await createInMemoryDemo({ edit: twoReplicas });
     demo.backends.answer('inventory.product', (args, call) => {
       if (call.endpoint === 'http://a.test') throw new TransportError('unavailable', 'refused');

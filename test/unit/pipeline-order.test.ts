@@ -55,16 +55,33 @@ function pipelineFor(sourceName: string, options: { stages?: PipelineStage[]; tr
 }
 
 describe('the pipeline order', () => {
-  it('is metrics ▸ tracing ▸ error mapping ▸ cache ▸ breaker ▸ retry ▸ timeout, then replicas', () => {
-    expect(BUILTIN_STAGES.map((s) => s.name)).toEqual(['metrics', 'tracing', 'error-mapping', 'cache', 'breaker', 'retry', 'timeout']);
-    // Empty slots take no place in a built pipeline.
-    expect(pipelineFor('inventory').pipeline.order).toEqual(['metrics', 'error-mapping', 'cache', 'timeout', 'replicas']);
+  it('is metrics ▸ tracing ▸ error mapping ▸ fallback ▸ cache ▸ breaker ▸ backpressure ▸ retry ▸ timeout, then replicas', () => {
+    expect(BUILTIN_STAGES.map((s) => s.name)).toEqual(['metrics', 'tracing', 'error-mapping', 'fallback', 'cache', 'breaker', 'backpressure', 'retry', 'timeout']);
+    // Empty slots, and stages a source's config leaves out (no fallback configured), take no place in a built pipeline.
+    expect(pipelineFor('inventory').pipeline.order).toEqual(['metrics', 'error-mapping', 'cache', 'breaker', 'backpressure', 'retry', 'timeout', 'replicas']);
+    const bare = pipelineFor('inventory', {
+      edit: (raw) => void Object.assign(rawSource(raw, 'inventory'), { breaker: { enabled: false }, retry: { attempts: 0 }, operations: { product: { fallback: null } } }),
+    });
+    expect(bare.pipeline.order).toEqual(['metrics', 'error-mapping', 'fallback', 'cache', 'backpressure', 'timeout', 'replicas']);
   });
 
   it('puts an extra stage before the built-in stage it names, by default right outside the timeout', async () => {
     const log: string[] = [];
     const stages = [tracer('signing', log), tracer('audit', log, 'cache'), tracer('before-breaker', log, 'breaker')];
-    expect(orderStages(stages).map((s) => s.name)).toEqual(['metrics', 'tracing', 'error-mapping', 'audit', 'cache', 'before-breaker', 'breaker', 'retry', 'signing', 'timeout']);
+    expect(orderStages(stages).map((s) => s.name)).toEqual([
+      'metrics',
+      'tracing',
+      'error-mapping',
+      'fallback',
+      'audit',
+      'cache',
+      'before-breaker',
+      'breaker',
+      'backpressure',
+      'retry',
+      'signing',
+      'timeout',
+    ]);
     const { pipeline } = pipelineFor('inventory', { stages });
     await pipeline.call(call());
     expect(log).toEqual(['audit:in', 'before-breaker:in', 'signing:in', 'signing:out', 'before-breaker:out', 'audit:out']);

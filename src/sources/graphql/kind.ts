@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { endpointUrls } from '../endpoints.js';
 import { checkHttpEndpoint, defineSourceKind } from '../kind.js';
 import { graphqlSourceSchema } from './config.js';
 import { loadGraphqlSource, type GraphqlSource } from './load.js';
@@ -14,7 +15,7 @@ export const graphqlSource = defineSourceKind({
   checkEndpoint: checkHttpEndpoint,
   async load(config) {
     const headers = config.headers ?? {};
-    const converted = await loadGraphqlSource({ name: config.name, schemaFile: config.schema, endpoint: config.endpoints[0]!, headers });
+    const converted = await loadGraphqlSource({ name: config.name, schemaFile: config.schema, endpoint: endpointUrls(config)[0]!, headers });
     return { config, converted, createTransport: () => createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}) }) };
   },
   describe(converted) {

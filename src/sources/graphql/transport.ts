@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { httpCallFailure } from '../call-failure.js';
+import { deadlineHeader, httpCallFailure } from '../call-failure.js';
 import { TransportError, type OperationSpec, type Transport, type TransportCall } from '../types.js';
 
 /**
@@ -42,7 +42,7 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
         response = await poolFor(url).request({
           method: 'POST',
           path: url.pathname + url.search,
-          headers: { ...staticHeaders, ...call.headers },
+          headers: { ...staticHeaders, ...call.headers, ...deadlineHeader(call.deadline) },
           body: JSON.stringify({ query, variables, operationName }),
           signal: call.signal,
         });

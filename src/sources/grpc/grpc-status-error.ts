@@ -41,5 +41,7 @@ export function transportErrorFromStatus(error: ServiceError, operationId: strin
   const statusName = status[error.code] ?? 'UNKNOWN';
   const failure = FAILURE_BY_STATUS.get(error.code) ?? 'rejected';
   const code = CODE_BY_STATUS.get(error.code);
-  return new TransportError(failure, `${operationId}: ${statusName}: ${error.details}`, { grpcStatus: statusName, grpcCode: error.code }, { cause: error, ...(code ? { code } : {}) });
+  // grpc-js reports a refused connection as UNAVAILABLE with the socket error in the details: nothing was sent.
+  const notSent = error.code === status.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(error.details);
+  return new TransportError(failure, `${operationId}: ${statusName}: ${error.details}`, { grpcStatus: statusName, grpcCode: error.code }, { cause: error, notSent, ...(code ? { code } : {}) });
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { endpointUrls } from '../endpoints.js';
 import { defineSourceKind, describeOperations, type NamedPath } from '../kind.js';
 import { channelCredentials, readTlsFiles } from './channel-credentials.js';
 import { grpcSourceSchema } from './config.js';
@@ -49,7 +50,7 @@ export const grpcSource = defineSourceKind({
         ? await convertProto({ ...naming, protoFile: config.proto, ...(config.includeDirs ? { includeDirs: config.includeDirs } : {}) })
         : await convertReflectedServices({
             ...naming,
-            endpoint: config.endpoints[0]!,
+            endpoint: endpointUrls(config)[0]!,
             credentials: channelCredentials(tls),
             metadata: headers,
             ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),

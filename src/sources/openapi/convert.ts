@@ -332,6 +332,7 @@ function buildOperation(draft: OperationDraft, prune: (shape: Shape | undefined)
     fieldName: draft.fieldName,
     operationId: draft.operationId,
     readOnly: draft.method === 'GET' || draft.method === 'HEAD',
+    idempotent: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].includes(draft.method),
     method: draft.method,
     path: draft.path,
     pathPieces,

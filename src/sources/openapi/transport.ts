@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher, type FormData } from 'undici';
 import { TransportError, type ConvertedSource, type HttpCaching, type OperationSpec, type Transport, type TransportCall } from '../types.js';
-import { httpCallFailure } from '../call-failure.js';
+import { deadlineHeader, httpCallFailure, retryAfterMs } from '../call-failure.js';
 import type { OpenApiOperation } from './operation.js';
 import { encodeBody } from './encode-body.js';
 import { addHeaderParameters, buildRequestPath, cookieHeader } from './serialize-parameters.js';
@@ -84,12 +84,15 @@ async function readResponse(label: string, operation: OpenApiOperation, response
     // The status and the body's own message travel in `details` (→ the GraphQL error's extensions) for 4xx and 5xx alike.
     const message = errorMessageOf(await response.body.text(), headerText(response.headers['content-type']));
     const details = message === undefined ? { status } : { status, message };
+    // 429 and 503 may say when to come back; the retry stage waits that long (bounded) or not at all.
+    const retryAfter = status === 429 || status === 503 ? retryAfterMs(response.headers['retry-after']) : undefined;
+    const retry = retryAfter === undefined ? {} : { retryAfterMs: retryAfter };
     // The client sees SOURCE_BAD_RESPONSE with the status and message, except for 502/503/504, which say the
     // backend is not there (SOURCE_UNAVAILABLE). The failure kind tells the pipeline what it may do: a 4xx is
     // neither failed over nor hidden behind stale data, a 5xx is both.
-    if (status < 500) throw new TransportError('rejected', message ?? `${label} answered ${status}`, details, { code: 'SOURCE_BAD_RESPONSE' });
+    if (status < 500) throw new TransportError('rejected', message ?? `${label} answered ${status}`, details, { code: 'SOURCE_BAD_RESPONSE', ...retry });
     const code = status >= 502 && status <= 504 ? 'SOURCE_UNAVAILABLE' : 'SOURCE_BAD_RESPONSE';
-    throw new TransportError('unavailable', message === undefined ? `${label} answered ${status}` : `${label} answered ${status}: ${message}`, details, { code });
+    throw new TransportError('unavailable', message === undefined ? `${label} answered ${status}` : `${label} answered ${status}: ${message}`, details, { code, ...retry });
   }
   await response.body.dump();
   // undici follows no redirects; a 1xx/3xx here is not an answer we can use.
@@ -150,7 +153,7 @@ export function createOpenApiTransport(source: ConvertedSource<OpenApiOperation>
     if (disposed) throw new Error(`the transport of source ${source.name} is disposed`);
     const label = `${source.name} ${operation.method} ${operation.path}`;
     const { pool, basePath } = endpointFor(endpoint);
-    const headers: Record<string, string> = { ...staticHeaders, ...call.headers };
+    const headers: Record<string, string> = { ...staticHeaders, ...call.headers, ...deadlineHeader(call.deadline) };
     addHeaderParameters(operation, args, headers);
     if (operation.cookieParameters.length > 0) {
       const cookie = cookieHeader(operation, args, headers['cookie']);

@@ -1,0 +1,71 @@
+import type { Logger } from '../observability/logger.js';
+import { CIRCUIT_STATE_VALUE, type ResilienceMetrics } from '../observability/resilience-metrics.js';
+import { circuitSettingsOf, createCircuit, sameCircuitSettings, type Circuit, type CircuitSettings } from './circuit.js';
+import type { PipelineStage, StageContext } from './stage.js';
+import { continueStream, type Stage, type StreamStage } from './types.js';
+
+/**
+ * The source's circuit breaker as a stage. It sits inside the cache stage, so an open breaker fails fast with
+ * CIRCUIT_OPEN and the cache can still serve a stale answer (and the fallback stage a fallback) without
+ * waiting; and outside retries, so a call that succeeded on its second attempt counts as one success. Each
+ * replica has its own breaker too, in the replica pool.
+ */
+export function createBreakerStage(circuit: Circuit): Stage {
+  return function breakerStage(call, next) {
+    return circuit.run(() => next(call));
+  };
+}
+
+/** A stream counts when it opens (its first message or its failure); a stream that has begun is the client's. */
+export function createStreamBreakerStage(circuit: Circuit): StreamStage {
+  return async function* streamBreakerStage(call, next) {
+    const iterator = next(call)[Symbol.asyncIterator]();
+    yield* continueStream(iterator, await circuit.run(() => iterator.next()));
+  };
+}
+
+/** What is retained for the source breaker: the breaker, replaced only when a reload changes its settings. */
+interface CircuitSlot extends Disposable {
+  circuit: Circuit | undefined;
+}
+
+/**
+ * The source's breaker, kept across reloads (`retain`): same settings, same breaker and state; changed
+ * settings start a new one, closed.
+ */
+export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'source' | 'logger' | 'metrics'>, settings: CircuitSettings): Circuit {
+  const slot = context.retain<CircuitSlot>('circuit', () => ({
+    circuit: undefined,
+    [Symbol.dispose]() {
+      this.circuit?.[Symbol.dispose]();
+    },
+  }));
+  if (!slot.circuit || !sameCircuitSettings(slot.circuit.settings, settings)) {
+    slot.circuit?.[Symbol.dispose]();
+    slot.circuit = createCircuit(settings, { name: context.source.name, onStateChange: reportState(context.source.name, context.logger, context.metrics.resilience) });
+    context.metrics.resilience.circuitState.set({ source: context.source.name, endpoint: '*' }, 0);
+  }
+  return slot.circuit;
+}
+
+function reportState(source: string, logger: Logger, metrics: ResilienceMetrics) {
+  return (state: keyof typeof CIRCUIT_STATE_VALUE) => {
+    if (state === 'open') logger.warn({ circuit: state }, 'circuit open: calls fail fast');
+    else logger.info({ circuit: state }, state === 'half-open' ? 'circuit half-open: one probe call goes through' : 'circuit closed');
+    metrics.circuitState.set({ source, endpoint: '*' }, CIRCUIT_STATE_VALUE[state]);
+    metrics.circuitTransitions.inc({ source, endpoint: '*', state });
+  };
+}
+
+/** `breaker:` of the source (on by default; `enabled: false` leaves the source without this stage). */
+export const breakerStage: PipelineStage = {
+  name: 'breaker',
+  call(context) {
+    const settings = circuitSettingsOf(context.source.breaker);
+    return settings ? createBreakerStage(retainedSourceCircuit(context, settings)) : undefined;
+  },
+  stream(context) {
+    const settings = circuitSettingsOf(context.source.breaker);
+    return settings ? createStreamBreakerStage(retainedSourceCircuit(context, settings)) : undefined;
+  },
+};

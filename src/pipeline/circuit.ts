@@ -1,0 +1,97 @@
+import CircuitBreaker from 'opossum';
+import type { BreakerConfig } from '../sources/resilience-config.js';
+import { TransportError } from '../sources/types.js';
+import { countsAgainstBackend } from './failures.js';
+
+/** A breaker's settings with their defaults applied (see `breakerSchema` for what each means). */
+export interface CircuitSettings {
+  readonly errorPercent: number;
+  readonly minCalls: number;
+  readonly windowMs: number;
+  readonly openMs: number;
+}
+
+export const DEFAULT_CIRCUIT: CircuitSettings = { errorPercent: 50, minCalls: 20, windowMs: 10_000, openMs: 5_000 };
+
+/** The settings of a source's `breaker:` key, or undefined when it is switched off. */
+export function circuitSettingsOf(config: BreakerConfig | undefined): CircuitSettings | undefined {
+  if (config?.enabled === false) return undefined;
+  return {
+    errorPercent: config?.errorPercent ?? DEFAULT_CIRCUIT.errorPercent,
+    minCalls: config?.minCalls ?? DEFAULT_CIRCUIT.minCalls,
+    windowMs: config?.windowMs ?? DEFAULT_CIRCUIT.windowMs,
+    openMs: config?.openMs ?? DEFAULT_CIRCUIT.openMs,
+  };
+}
+
+export type CircuitState = 'closed' | 'half-open' | 'open';
+
+/** One circuit breaker: of a source, or of one replica. */
+export interface Circuit extends Disposable {
+  readonly state: CircuitState;
+  /** A call may go through now: closed, or half-open with its one probe not yet taken. */
+  readonly admits: boolean;
+  /** The settings it was made with, to tell whether a reload changed them. */
+  readonly settings: CircuitSettings;
+  /** Runs `action` through the breaker; rejects with a CIRCUIT_OPEN TransportError at once while it is open. */
+  run<T>(action: () => Promise<T>): Promise<T>;
+}
+
+export interface CircuitOptions {
+  /** For the CIRCUIT_OPEN message: `logistics` or `logistics 127.0.0.1:5102`. */
+  name: string;
+  onStateChange?: (state: CircuitState) => void;
+}
+
+/**
+ * opossum 9 does the counting: a rolling window of 10 buckets over `windowMs`, opening above `errorPercent`
+ * failures once `minCalls` calls were made, half-open after `openMs` with exactly one probe call let through
+ * (its `pendingClose`), closed again when the probe succeeds. Our own timeout stage bounds the calls, so
+ * opossum's timeout is off, and so are its latency percentiles and snapshots (work per call nobody reads).
+ * Errors that are not the backend's fault pass through without counting (its `errorFilter`).
+ */
+export function createCircuit(settings: CircuitSettings, options: CircuitOptions): Circuit {
+  const breaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
+    timeout: false,
+    errorThresholdPercentage: settings.errorPercent,
+    volumeThreshold: settings.minCalls,
+    rollingCountTimeout: settings.windowMs,
+    rollingCountBuckets: 10,
+    resetTimeout: settings.openMs,
+    rollingPercentilesEnabled: false,
+    enableSnapshots: false,
+    errorFilter: (error: unknown) => !countsAgainstBackend(error),
+  });
+  const stateOf = (): CircuitState => (breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed');
+  const changed = () => options.onStateChange?.(stateOf());
+  breaker.on('open', changed);
+  breaker.on('halfOpen', changed);
+  breaker.on('close', changed);
+  return {
+    settings,
+    get state() {
+      return stateOf();
+    },
+    get admits() {
+      return breaker.closed || breaker.pendingClose;
+    },
+    async run<T>(action: () => Promise<T>): Promise<T> {
+      try {
+        return (await breaker.fire(action)) as T;
+      } catch (error) {
+        if ((error as { code?: unknown } | null)?.code === 'EOPENBREAKER') {
+          throw new TransportError('unavailable', `${options.name}: circuit open after repeated failures`, {}, { code: 'CIRCUIT_OPEN' });
+        }
+        throw error;
+      }
+    },
+    [Symbol.dispose]() {
+      breaker.shutdown();
+    },
+  };
+}
+
+/** Same settings: the breaker (and so its state) can be kept across a reload. */
+export function sameCircuitSettings(a: CircuitSettings, b: CircuitSettings): boolean {
+  return a.errorPercent === b.errorPercent && a.minCalls === b.minCalls && a.windowMs === b.windowMs && a.openMs === b.openMs;
+}

@@ -1,0 +1,29 @@
+import { TransportError } from '../sources/types.js';
+
+/**
+ * How the resilience stages read a failure. One place, so the breaker, passive health, retries, stale serving
+ * and fallbacks agree on what is the backend's fault.
+ */
+
+/** Backend trouble, as opposed to a request the backend refused (4xx): stale data or a fallback may stand in. */
+export function isBackendFailure(error: unknown): error is TransportError {
+  return error instanceof TransportError && error.failure !== 'rejected';
+}
+
+/** Errors the gateway raises itself to protect a backend: they say nothing new about its health. */
+function isSelfInflicted(error: TransportError): boolean {
+  return error.code === 'CIRCUIT_OPEN' || error.code === 'SOURCE_OVERLOADED';
+}
+
+/**
+ * A failure that counts against a backend's health and its breaker: it could not be reached, did not answer in
+ * time, or answered 5xx / gRPC UNAVAILABLE. Never a 4xx, a bad body, or the client going away.
+ */
+export function countsAgainstBackend(error: unknown): boolean {
+  return error instanceof TransportError && (error.failure === 'unavailable' || error.failure === 'timeout') && !isSelfInflicted(error);
+}
+
+/** Worth another attempt: a backend failure as above, or an HTTP 429 (the backend asks us to come back later). */
+export function isRetryable(error: unknown): boolean {
+  return countsAgainstBackend(error) || (error instanceof TransportError && error.details['status'] === 429);
+}
