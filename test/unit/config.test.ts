@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { ConfigInvalidError } from '../../src/errors.js';
@@ -161,5 +162,62 @@ links: ./absent.graphql
     using dir = tempDir();
     const file = dir.write('empty.yaml', 'sources: []\n');
     expect(problemsOf(() => loadConfigFile(file, { env: {} }))).toEqual([{ file, at: 'sources', message: 'needs at least one source' }]);
+  });
+
+  it('accepts replicas as objects with weights and groups, with routes and the resilience keys', () => {
+    using dir = tempDir();
+    const file = configWith(
+      dir,
+      VALID.replace(
+        'endpoints: [http://127.0.0.1:5101]',
+        `endpoints: [http://127.0.0.1:5101, { url: "http://127.0.0.1:5104", weight: 2, group: canary }]
+    balance: weighted
+    groups: { default: 95, canary: 5 }
+    route: [{ header: X-Canary, equals: "1", group: canary }]
+    health: { failures: 3, active: { path: /healthz, intervalMs: 5000 } }
+    breaker: { errorPercent: 25, openMs: 1000 }
+    retry: { attempts: 1, hedgeAfterMs: 200 }
+    backpressure: { maxInFlight: 10, maxQueued: 0 }
+    operations: { products: { fallback: [], idempotent: true } }`,
+      ),
+    );
+    const inventory = loadConfigFile(file, { env: {} }).sources[0]!;
+    expect(inventory.endpoints).toEqual(['http://127.0.0.1:5101', { url: 'http://127.0.0.1:5104', weight: 2, group: 'canary' }]);
+    expect(inventory.route).toEqual([{ header: 'x-canary', equals: '1', group: 'canary' }]);
+    expect(inventory.operations?.['products']).toEqual({ fallback: [], idempotent: true });
+  });
+
+  it('reports every resilience mistake at once: unknown groups, bad endpoints, checks the kind cannot make, fallbacks a remote GraphQL source cannot serve', () => {
+    using dir = tempDir();
+    const file = configWith(
+      dir,
+      VALID.replace(
+        'endpoints: [http://127.0.0.1:5101]',
+        `endpoints: [http://127.0.0.1:5101, { url: "nope", group: canary }, http://127.0.0.1:5101]
+    balance: random
+    groups: { stable: 100 }
+    route: [{ header: x-canary, equals: "1", group: blue }]
+    health: { active: { intervalMs: 5000 } }`,
+      )
+        .replace('endpoints: [127.0.0.1:50151]', 'endpoints: [127.0.0.1:50151]\n    health: { active: { path: /healthz } }')
+        .replace('endpoints: [http://127.0.0.1:5103/graphql]', 'endpoints: [http://127.0.0.1:5103/graphql]\n    operations: { reviews: { fallback: [] } }'),
+    );
+    const problems = problemsOf(() => loadConfigFile(file, { env: {} }));
+    expect(problems.map((p) => p.at)).toEqual(['sources[0].balance']);
+    const fixed = file.replace('.yaml', '-2.yaml');
+    dir.write(fixed.split('/').pop()!, readFileSync(file, 'utf8').replace('balance: random', 'balance: weighted'));
+    expect(problemsOf(() => loadConfigFile(fixed, { env: {} }))).toEqual([
+      { file: fixed, at: 'sources[0].endpoints[1].url', message: '"nope" is not a URL' },
+      { file: fixed, at: 'sources[0].endpoints[2]', message: '"http://127.0.0.1:5101" is listed twice' },
+      { file: fixed, at: 'sources[0].groups.stable', message: 'no endpoint is in group "stable" (groups: "default", "canary")' },
+      { file: fixed, at: 'sources[0].route[0].group', message: 'no endpoint is in group "blue" (groups: "default", "canary")' },
+      { file: fixed, at: 'sources[0].health.active.path', message: 'an HTTP health check needs the path to poll, e.g. /healthz' },
+      {
+        file: fixed,
+        at: 'sources[1].health.active.path',
+        message: 'gRPC replicas are checked with grpc.health.v1.Health/Check: give `service` (or nothing), not `path`',
+      },
+      { file: fixed, at: 'sources[2].operations.reviews.fallback', message: 'a remote GraphQL source takes whole documents: fallbacks are for REST and gRPC operations' },
+    ]);
   });
 });

@@ -66,4 +66,20 @@ describe('the timeout stage', () => {
     await vi.advanceTimersByTimeAsync(2_000);
     expect(await Promise.all(calls)).toHaveLength(20);
   });
+
+  it('gives a call no more than what is left of the request budget, and none when it is spent', async () => {
+    let seen: SourceCall | undefined;
+    const requestDeadline = Date.parse('2026-11-29T00:00:00.500Z');
+    const answer = stage(sourceCall({ requestDeadline }), (c) => {
+      seen = c;
+      return new Promise(() => undefined);
+    }).catch((error: unknown) => error);
+    expect(seen!.deadline).toBe(requestDeadline);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await answer).toMatchObject({ failure: 'timeout', details: { timeoutMs: 500 } });
+    let called = false;
+    const spent = stage(sourceCall({ requestDeadline }), async () => (called = true));
+    await expect(spent).rejects.toMatchObject({ failure: 'timeout', details: { timeoutMs: 0 } });
+    expect(called).toBe(false);
+  });
 });
