@@ -201,7 +201,7 @@ export interface HttpBackendInit {
 }
 
 /**
- * Starts a node:http server that serves `GET /__stats` and `POST /__stats/reset` (never counted),
+ * Starts a node:http server that serves `GET /__stats`, `POST /__stats/reset` and `GET /healthz` (never counted),
  * hands every other request to `handle`, and answers thrown errors as JSON.
  */
 export async function startHttpBackend(init: HttpBackendInit): Promise<DemoBackend> {
@@ -209,6 +209,7 @@ export async function startHttpBackend(init: HttpBackendInit): Promise<DemoBacke
   const server = createServer(function handleDemoRequest(req, res) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/__stats' && req.method === 'GET') return sendJson(res, 200, stats);
+    if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/__stats/reset' && req.method === 'POST') {
       stats.reset();
       res.writeHead(204).end();

@@ -111,6 +111,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       return pipeline.open(sourceCall(operation, args, state, path));
     },
     async [Symbol.asyncDispose]() {
+      pipeline.close();
       await transport[Symbol.asyncDispose]();
     },
   };

@@ -1,5 +1,6 @@
 import { replicasOf } from '../sources/endpoints.js';
 import type { Transport } from '../sources/types.js';
+import { activeHealthSettingsOf, startActiveHealth } from './active-health.js';
 import { backpressureStage } from './backpressure.js';
 import { breakerStage, retainedSourceCircuit } from './breaker.js';
 import { cacheStage } from './cache.js';
@@ -64,6 +65,8 @@ export interface SourcePipeline {
   readonly order: readonly string[];
   /** The source's breaker and replicas now (admin status). */
   status(): SourceResilienceStatus;
+  /** Stops what runs on its own (active health checks); the generation calls it when it closes. */
+  close(): void;
 }
 
 /** What the admin status shows of a source's resilience state. */
@@ -125,10 +128,14 @@ export function createSourcePipeline(options: SourcePipelineOptions): SourcePipe
   const sourceCircuit = circuit
     ? retainedSourceCircuit({ ...context, retain: (key, create) => retained.get(source, 'breaker', key, create) }, circuit)
     : undefined;
+  const active = activeHealthSettingsOf(context.source.health);
+  const checkHealth = options.transport.checkHealth?.bind(options.transport);
+  const checker = active && checkHealth ? startActiveHealth({ pool: replicas, settings: active, check: checkHealth, logger: context.logger }) : undefined;
   return {
     call: composeStages(calls, replicas.call),
     open: composeStreamStages(streams, replicas.open),
     order: [...order, 'replicas'],
     status: () => ({ circuit: sourceCircuit?.state ?? null, replicas: replicas.status() }),
+    close: () => checker?.[Symbol.dispose](),
   };
 }

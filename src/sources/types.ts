@@ -112,6 +112,20 @@ export interface Transport extends AsyncDisposable {
    * Rejects/throws `TransportError` like `call`.
    */
   subscribe?(endpoint: string, operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall): AsyncIterable<unknown>;
+  /**
+   * Active health check of one endpoint (`health.active` in the config): resolves when it is healthy, rejects
+   * (with a TransportError) when not. HTTP kinds GET `check.path` on the endpoint's origin and want a 2xx;
+   * gRPC asks `grpc.health.v1.Health/Check` for `check.service` and wants SERVING. Must stop when `signal` aborts.
+   */
+  checkHealth?(endpoint: string, check: HealthCheck, signal: AbortSignal): Promise<void>;
+}
+
+/** What an active health check asks (see `Transport.checkHealth`). */
+export interface HealthCheck {
+  /** HTTP: the path to GET. */
+  readonly path?: string;
+  /** gRPC: the service to ask about ('' for the whole server). */
+  readonly service?: string;
 }
 
 /**

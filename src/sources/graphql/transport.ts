@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { deadlineHeader, httpCallFailure } from '../call-failure.js';
+import { checkHttpHealth } from '../http-health-check.js';
 import { TransportError, type OperationSpec, type Transport, type TransportCall } from '../types.js';
 
 /**
@@ -67,6 +68,7 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
       }
       return body;
     },
+    checkHealth: (endpoint, check, signal) => checkHttpHealth(poolFor(new URL(endpoint)), endpoint, check.path ?? '/', signal),
     async [Symbol.asyncDispose]() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
       pools.clear();

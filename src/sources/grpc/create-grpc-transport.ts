@@ -7,6 +7,7 @@ import { isServiceError, transportErrorFromStatus } from './grpc-status-error.js
 import { channelCredentials, type GrpcTls } from './channel-credentials.js';
 import { decodeReply, encodeMessage, encodeRequest } from './proto-values.js';
 import { iterateServerStream } from './server-stream-iterator.js';
+import { checkGrpcHealth } from './health-check.js';
 
 export interface GrpcTransportOptions {
   /** Metadata sent with every call; wins over a forwarded header of the same name. Default: none. */
@@ -107,6 +108,7 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
         mapError: (error) => (isServiceError(error) ? transportErrorFromStatus(error, grpcOperation.operationId) : error),
       });
     },
+    checkHealth: (endpoint, check, signal) => checkGrpcHealth(clientFor(endpoint), endpoint, check.service ?? '', signal),
     [Symbol.asyncDispose]: async function disposeGrpcTransport() {
       disposed = true;
       for (const { pool } of clients.values()) for (const client of pool) client.close();

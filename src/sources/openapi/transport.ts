@@ -6,6 +6,7 @@ import { encodeBody } from './encode-body.js';
 import { addHeaderParameters, buildRequestPath, cookieHeader } from './serialize-parameters.js';
 import { parseJsonLosslessly } from './int64.js';
 import { applyShape } from './shape.js';
+import { checkHttpHealth } from '../http-health-check.js';
 
 export interface OpenApiTransportOptions {
   /** Headers sent on every call (API keys, ...). Forwarded client headers and header parameters override them. Default: none. */
@@ -196,6 +197,7 @@ export function createOpenApiTransport(source: ConvertedSource<OpenApiOperation>
 
   return {
     call: callOpenApi,
+    checkHealth: (endpoint, check, signal) => checkHttpHealth(endpointFor(endpoint).pool, endpoint, check.path ?? '/', signal),
     async [Symbol.asyncDispose]() {
       disposed = true;
       await Promise.all([...pools.values()].map((pool) => pool.close()));
