@@ -33,7 +33,11 @@ interface Waiter {
  * must be able to leave the queue when its client goes away or its request runs out of time, and p-limit can
  * only clear its whole queue. `onChange` reports the counts (metrics).
  */
-export function createConcurrencyLimiter(settings: BackpressureSettings, onChange: (inFlight: number, queued: number) => void = () => {}): ConcurrencyLimiter {
+export function createConcurrencyLimiter(
+  settings: BackpressureSettings,
+  onChange: (inFlight: number, queued: number) => void = () => {},
+  onOverload: () => void = () => {},
+): ConcurrencyLimiter {
   let inFlight = 0;
   const queue: Waiter[] = [];
   const limiter: ConcurrencyLimiter = {
@@ -51,6 +55,7 @@ export function createConcurrencyLimiter(settings: BackpressureSettings, onChang
         return Promise.resolve();
       }
       if (queue.length >= limiter.settings.maxQueued) {
+        onOverload();
         return Promise.reject(
           new TransportError('unavailable', `${call.source}: ${inFlight} calls in flight and ${queue.length} waiting, the most it takes`, {}, { code: 'SOURCE_OVERLOADED' }),
         );
@@ -117,12 +122,16 @@ export const backpressureStage: PipelineStage = {
   call(context) {
     const settings = backpressureSettingsOf(context.source.backpressure);
     const source = context.source.name;
-    const { inFlight, queued } = context.metrics.resilience;
+    const { inFlight, queued, overloaded } = context.metrics.resilience;
     const limiter = context.retain('limiter', () =>
-      createConcurrencyLimiter(settings, (running, waiting) => {
-        inFlight.set({ source }, running);
-        queued.set({ source }, waiting);
-      }),
+      createConcurrencyLimiter(
+        settings,
+        (running, waiting) => {
+          inFlight.set({ source }, running);
+          queued.set({ source }, waiting);
+        },
+        () => overloaded.inc({ source }),
+      ),
     );
     limiter.settings = settings;
     return createBackpressureStage(limiter);
