@@ -51,7 +51,7 @@ async function query(gateway: Gateway, text: string): Promise<GraphqlBody> {
 }
 
 describe('retries against a flapping backend', () => {
-  const cleanup: (() => Promise<void>)[] = [];
+  const cleanup: (() => PromiseLike<void>)[] = [];
   afterEach(async () => {
     for (const close of cleanup.splice(0)) await close();
   });
