@@ -9,6 +9,9 @@
  * `npm run bench -- --cache` (issue 6) measures the cache instead: the gateway with a warm cache against the
  * gateway uncached and the baseline, then the gateway with stale-if-error with all backends up against with
  * the logistics backend stopped (stale answers served).
+ *
+ * `npm run bench -- --faults [--phase 15]` (issue 11): the seed query under load while an inventory replica is
+ * killed and the logistics backend frozen and resumed (bench/faults.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { SEED_QUERY, SEED_RESULT } from '../test/helpers/demo-gateway.js';
 import type { BackendsReady } from './backends-main.js';
 import { parseReadyLine, startChild, stopAllChildren, type BenchChild } from './children.js';
 import { backendControl, GRAPHQL_HEADERS, measureLatency, measureThroughput, type BackendControl, type BodyExpectation, type LatencyResult, type ThroughputResult } from './measure.js';
+import { runFaultBench } from './faults.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { findMainThreadProfile, formatProfileSummary, readProfile, summariseProfile, type ProfileSummary } from './profile-summary.js';
 
@@ -43,6 +47,10 @@ interface Flags {
   dedupe: boolean;
   /** The issue-6 cache benchmark instead of the default one (no latency runs, no profile). */
   cache: boolean;
+  /** The issue-11 fault run instead (bench/faults.ts). */
+  faults: boolean;
+  /** Seconds per phase of the fault run. */
+  phaseSeconds: number;
 }
 
 function readFlags(argv: string[]): Flags {
@@ -59,6 +67,8 @@ function readFlags(argv: string[]): Flags {
       'skip-latency': { type: 'boolean', default: false },
       dedupe: { type: 'boolean', default: false },
       cache: { type: 'boolean', default: false },
+      faults: { type: 'boolean', default: false },
+      phase: { type: 'string' },
     },
     strict: true,
   });
@@ -79,6 +89,8 @@ function readFlags(argv: string[]): Flags {
     skipLatency: values['skip-latency'] === true,
     dedupe: values.dedupe === true,
     cache: values.cache === true,
+    faults: values.faults === true,
+    phaseSeconds: positiveInt('phase', values.phase ?? (quick ? '6' : '15')),
   };
 }
 
@@ -96,8 +108,11 @@ type SourceCachePolicy = { ttl?: number; staleWhileRevalidate?: number; staleIfE
  * `sourceCache` (the cache benchmark) is set as `cache:` on every source, over that global cache-off policy,
  * so what it does not name stays off. `name` tells several configs in one directory apart.
  */
-function writeBenchConfig(dir: string, options: { dedupe: boolean; sourceCache?: SourceCachePolicy; name?: string }): string {
-  const config = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { sources: Record<string, unknown>[]; links?: string; cache?: unknown };
+function writeBenchConfig(
+  dir: string,
+  options: { dedupe: boolean; sourceCache?: SourceCachePolicy; name?: string; edit?: (config: { sources: Record<string, unknown>[]; [key: string]: unknown }) => void },
+): string {
+  const config = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { sources: Record<string, unknown>[]; links?: string; cache?: unknown; [key: string]: unknown };
   const absolute = (path: unknown): unknown => (typeof path === 'string' && !/^https?:\/\//.test(path) ? resolve(ROOT, path) : path);
   for (const source of config.sources) {
     for (const key of ['spec', 'proto', 'schema']) if (key in source) source[key] = absolute(source[key]);
@@ -107,6 +122,7 @@ function writeBenchConfig(dir: string, options: { dedupe: boolean; sourceCache?:
   }
   if (config.links !== undefined) config.links = absolute(config.links) as string;
   config.cache = { ...(typeof config.cache === 'object' ? config.cache : {}), ttl: 0, staleIfError: 0 };
+  options.edit?.(config);
   const file = join(dir, options.name === undefined ? 'interchange.bench.yaml' : `interchange.bench.${options.name}.yaml`);
   writeFileSync(file, stringifyYaml(config));
   return file;
@@ -497,6 +513,23 @@ async function main(): Promise<void> {
   try {
     if (flags.cache) {
       await runCacheBench(flags, { tempDir, stamp, clockTicks });
+      return;
+    }
+    if (flags.faults) {
+      await runFaultBench(
+        { phaseSeconds: flags.phaseSeconds, warmupSeconds: flags.warmupSeconds, connections: flags.connections },
+        {
+          root: ROOT,
+          resultsDir: RESULTS_DIR,
+          stamp,
+          writeConfig: (edit) => writeBenchConfig(tempDir, { dedupe: flags.dedupe, name: 'faults', edit }),
+          startBackends: () => startBackends(0, ''),
+          startGateway: (configFile, env, name) => startGateway({ configFile, env, name }),
+          startBaseline,
+          gatewayUrlOf,
+          baselineUrlOf,
+        },
+      );
       return;
     }
     const configFile = writeBenchConfig(tempDir, { dedupe: flags.dedupe });

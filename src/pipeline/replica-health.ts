@@ -31,6 +31,9 @@ export interface ReplicaState {
   readonly url: string;
   /** Calls in flight to it now (all generations). */
   outstanding: number;
+  /** Calls sent to it so far, and those that failed the backend's way (admin status, the fault benchmark). */
+  calls: number;
+  failures: number;
   /** Failed calls in a row, and when the first of them failed. */
   failuresInRow: number;
   firstFailureAt: number;
@@ -56,6 +59,8 @@ export function createReplicaState(url: string, now: number): ReplicaState {
   return {
     url,
     outstanding: 0,
+    calls: 0,
+    failures: 0,
     failuresInRow: 0,
     firstFailureAt: 0,
     ejections: 0,

@@ -75,6 +75,9 @@ export interface ReplicaStatus {
   readonly weight: number;
   readonly condition: ReplicaCondition;
   readonly outstanding: number;
+  /** Calls sent to it since the gateway started, and how many of them failed the backend's way. */
+  readonly calls: number;
+  readonly failures: number;
   /** Times ejected (the back-off multiplier), and until when the current ejection runs (ISO) or null. */
   readonly ejections: number;
   readonly ejectedUntil: string | null;
@@ -236,6 +239,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     const trial = conditionOf(state, now()) === 'probation';
     if (trial) state.trialInFlight = true;
     state.outstanding++;
+    state.calls++;
     try {
       const value = state.circuit ? await state.circuit.run(run) : await run();
       succeeded(state);
@@ -258,6 +262,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   }
 
   function failed(state: ReplicaState): void {
+    state.failures++;
     if (recordFailure(state, now(), health, () => ejectedNow() < cap) === 'ejected') {
       logger.warn({ endpoint: state.url, ejections: state.ejections, untilMs: state.ejectedUntil - now() }, 'replica ejected after failed calls');
       metrics?.replicaEjections.inc({ source, endpoint: state.url });
@@ -313,6 +318,8 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
           weight: replica.weight,
           condition: conditionOf(state, t),
           outstanding: state.outstanding,
+          calls: state.calls,
+          failures: state.failures,
           ejections: state.ejections,
           ejectedUntil: state.ejectedUntil > t ? new Date(state.ejectedUntil).toISOString() : null,
           circuit: state.circuit?.state ?? null,
