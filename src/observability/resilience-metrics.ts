@@ -16,6 +16,11 @@ export interface ResilienceMetrics {
   readonly inFlight: Gauge<'source'>;
   readonly queued: Gauge<'source'>;
   readonly overloaded: Counter<'source'>;
+  /**
+   * Reports a source's calls in flight and queued when metrics are scraped (rather than on every call); the
+   * returned function stops it.
+   */
+  trackConcurrency(source: string, read: () => { inFlight: number; queued: number }): () => void;
 }
 
 /** Circuit states as the gauge encodes them. */
@@ -23,7 +28,14 @@ export const CIRCUIT_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as con
 
 export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
   const registers = [registry];
+  const concurrency = new Map<string, () => { inFlight: number; queued: number }>();
   return {
+    trackConcurrency(source, read) {
+      concurrency.set(source, read);
+      return () => {
+        if (concurrency.get(source) === read) concurrency.delete(source);
+      };
+    },
     circuitState: new Gauge({
       name: 'interchange_circuit_state',
       help: 'Circuit breaker state per source (endpoint="*") and per replica: 0 closed, 1 half-open, 2 open.',
@@ -54,8 +66,26 @@ export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
       labelNames: ['source', 'kind'],
       registers,
     }),
-    inFlight: new Gauge({ name: 'interchange_source_in_flight', help: 'Backend calls in flight per source.', labelNames: ['source'], registers }),
-    queued: new Gauge({ name: 'interchange_source_queued', help: 'Backend calls waiting for a slot per source (backpressure).', labelNames: ['source'], registers }),
+    inFlight: new Gauge({
+      name: 'interchange_source_in_flight',
+      help: 'Backend calls in flight per source.',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [source, read] of concurrency) this.set({ source }, read().inFlight);
+      },
+    }),
+    queued: new Gauge({
+      name: 'interchange_source_queued',
+      help: 'Backend calls waiting for a slot per source (backpressure).',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [source, read] of concurrency) this.set({ source }, read().queued);
+      },
+    }),
     overloaded: new Counter({
       name: 'interchange_source_overloaded_total',
       help: 'Calls refused with SOURCE_OVERLOADED because the source had maxInFlight calls running and maxQueued waiting.',

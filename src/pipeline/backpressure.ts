@@ -122,17 +122,12 @@ export const backpressureStage: PipelineStage = {
   call(context) {
     const settings = backpressureSettingsOf(context.source.backpressure);
     const source = context.source.name;
-    const { inFlight, queued, overloaded } = context.metrics.resilience;
-    const limiter = context.retain('limiter', () =>
-      createConcurrencyLimiter(
-        settings,
-        (running, waiting) => {
-          inFlight.set({ source }, running);
-          queued.set({ source }, waiting);
-        },
-        () => overloaded.inc({ source }),
-      ),
-    );
+    const metrics = context.metrics.resilience;
+    const limiter = context.retain('limiter', () => {
+      const created = createConcurrencyLimiter(settings, undefined, () => metrics.overloaded.inc({ source }));
+      const untrack = metrics.trackConcurrency(source, () => ({ inFlight: created.inFlight, queued: created.queued }));
+      return Object.assign(created, { [Symbol.dispose]: untrack });
+    });
     limiter.settings = settings;
     return createBackpressureStage(limiter);
   },

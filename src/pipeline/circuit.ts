@@ -6,18 +6,20 @@ import { countsAgainstBackend } from './failures.js';
 /** A breaker's settings with their defaults applied (see `breakerSchema` for what each means). */
 export interface CircuitSettings {
   readonly errorPercent: number;
+  readonly consecutiveFailures: number;
   readonly minCalls: number;
   readonly windowMs: number;
   readonly openMs: number;
 }
 
-export const DEFAULT_CIRCUIT: CircuitSettings = { errorPercent: 50, minCalls: 20, windowMs: 10_000, openMs: 5_000 };
+export const DEFAULT_CIRCUIT: CircuitSettings = { errorPercent: 50, consecutiveFailures: 10, minCalls: 20, windowMs: 10_000, openMs: 5_000 };
 
 /** The settings of a source's `breaker:` key, or undefined when it is switched off. */
 export function circuitSettingsOf(config: BreakerConfig | undefined): CircuitSettings | undefined {
   if (config?.enabled === false) return undefined;
   return {
     errorPercent: config?.errorPercent ?? DEFAULT_CIRCUIT.errorPercent,
+    consecutiveFailures: config?.consecutiveFailures ?? DEFAULT_CIRCUIT.consecutiveFailures,
     minCalls: config?.minCalls ?? DEFAULT_CIRCUIT.minCalls,
     windowMs: config?.windowMs ?? DEFAULT_CIRCUIT.windowMs,
     openMs: config?.openMs ?? DEFAULT_CIRCUIT.openMs,
@@ -49,6 +51,10 @@ export interface CircuitOptions {
  * (its `pendingClose`), closed again when the probe succeeds. Our own timeout stage bounds the calls, so
  * opossum's timeout is off, and so are its latency percentiles and snapshots (work per call nobody reads).
  * Errors that are not the backend's fault pass through without counting (its `errorFilter`).
+ *
+ * Added here, because opossum has no such trip: `consecutiveFailures` failures in a row open it too. Under load,
+ * the window still holds the thousands of successes from before a backend froze, which keep the error rate low
+ * for up to `windowMs`; a run of failures in a row says at once what the rate says only later.
  */
 export function createCircuit(settings: CircuitSettings, options: CircuitOptions): Circuit {
   const breaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
@@ -62,6 +68,13 @@ export function createCircuit(settings: CircuitSettings, options: CircuitOptions
     enableSnapshots: false,
     errorFilter: (error: unknown) => !countsAgainstBackend(error),
   });
+  let failuresInRow = 0;
+  breaker.on('success', () => void (failuresInRow = 0));
+  breaker.on('failure', () => {
+    failuresInRow++;
+    if (settings.consecutiveFailures > 0 && failuresInRow >= settings.consecutiveFailures && breaker.closed) breaker.open();
+  });
+  breaker.on('open', () => void (failuresInRow = 0));
   const stateOf = (): CircuitState => (breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed');
   const changed = () => options.onStateChange?.(stateOf());
   breaker.on('open', changed);
@@ -93,5 +106,5 @@ export function createCircuit(settings: CircuitSettings, options: CircuitOptions
 
 /** Same settings: the breaker (and so its state) can be kept across a reload. */
 export function sameCircuitSettings(a: CircuitSettings, b: CircuitSettings): boolean {
-  return a.errorPercent === b.errorPercent && a.minCalls === b.minCalls && a.windowMs === b.windowMs && a.openMs === b.openMs;
+  return a.errorPercent === b.errorPercent && a.consecutiveFailures === b.consecutiveFailures && a.minCalls === b.minCalls && a.windowMs === b.windowMs && a.openMs === b.openMs;
 }

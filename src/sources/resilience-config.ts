@@ -67,7 +67,7 @@ export const healthSchema = z.strictObject({
 
 /**
  * Circuit breaker (opossum) of the source and of each replica: opens when more than `errorPercent` of the calls
- * in the last `windowMs` failed (at least `minCalls` of them), fails fast while open, lets one probe call through
+ * in the last `windowMs` failed (at least `minCalls` of them), or after `consecutiveFailures` in a row, fails fast while open, lets one probe call through
  * after `openMs` (half-open) and closes when it succeeds. Only backend failures count: unavailable, timeout, 5xx;
  * never a 4xx.
  */
@@ -76,6 +76,8 @@ export const breakerSchema = z.strictObject({
   enabled: z.boolean().optional(),
   /** Failed calls in the window, in percent, above which it opens. Default 50. */
   errorPercent: z.number().min(0).max(100).optional(),
+  /** Failed calls in a row that open it at once, whatever the rate (0: off). Default 10. */
+  consecutiveFailures: z.number().int().nonnegative().optional(),
   /** Calls in the window before it may open. Default 20. */
   minCalls: z.number().int().positive().optional(),
   /** Milliseconds of the rolling window (10 buckets). Default 10000. */

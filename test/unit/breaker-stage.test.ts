@@ -4,7 +4,7 @@ import { circuitSettingsOf, createCircuit, type Circuit, type CircuitState } fro
 import { TransportError } from '../../src/sources/types.js';
 import { sourceCall } from '../helpers/source-call.js';
 
-const settings = { errorPercent: 50, minCalls: 4, windowMs: 10_000, openMs: 5_000 };
+const settings = { errorPercent: 50, consecutiveFailures: 0, minCalls: 4, windowMs: 10_000, openMs: 5_000 };
 
 describe('the breaker stage', () => {
   let circuit: Circuit;
@@ -92,6 +92,20 @@ describe('the breaker stage', () => {
     expect(circuit.state).toBe('closed');
   });
 
+  it('opens after consecutiveFailures in a row even when the window is full of earlier successes', async () => {
+    const inARow = createCircuit({ ...settings, consecutiveFailures: 5 }, { name: 'logistics' });
+    const stage = createBreakerStage(inARow);
+    const b = backend();
+    b.down = false;
+    for (let i = 0; i < 100; i++) await stage(sourceCall(), b.next);
+    b.down = true;
+    for (let i = 0; i < 4; i++) await stage(sourceCall(), b.next).catch(() => undefined);
+    expect(inARow.state).toBe('closed'); // 4 of 104: the rate alone would stay closed for the whole window
+    await stage(sourceCall(), b.next).catch(() => undefined);
+    expect(inARow.state).toBe('open');
+    inARow[Symbol.dispose]();
+  });
+
   it('guards a stream while it opens', async () => {
     const stage = createStreamBreakerStage(circuit);
     const failing = () => ({
@@ -109,7 +123,7 @@ describe('the breaker stage', () => {
   });
 
   it('is on by default, off with enabled: false, and takes its thresholds from the config', () => {
-    expect(circuitSettingsOf(undefined)).toEqual({ errorPercent: 50, minCalls: 20, windowMs: 10_000, openMs: 5_000 });
+    expect(circuitSettingsOf(undefined)).toEqual({ errorPercent: 50, consecutiveFailures: 10, minCalls: 20, windowMs: 10_000, openMs: 5_000 });
     expect(circuitSettingsOf({ enabled: false })).toBeUndefined();
     expect(circuitSettingsOf({ openMs: 1_000, minCalls: 5 })).toMatchObject({ openMs: 1_000, minCalls: 5, errorPercent: 50 });
   });

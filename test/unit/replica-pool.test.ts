@@ -257,7 +257,7 @@ describe('the replica pool: per-replica breakers', () => {
       if (flaky++ % 2 === 0) refused();
       return undefined as never;
     });
-    const circuit = { errorPercent: 40, minCalls: 4, windowMs: 10_000, openMs: 2_000 };
+    const circuit = { errorPercent: 40, consecutiveFailures: 0, minCalls: 4, windowMs: 10_000, openMs: 2_000 };
     const p = pool(t, ['a', 'b'], { balance: 'round-robin', health: passiveHealthSettingsOf({ failures: 3 }), circuit });
     for (let i = 0; i < 10; i++) await settle(p.call(call({ tried: new Set(['b']) })));
     expect(p.status()[0]).toMatchObject({ condition: 'circuit-open', circuit: 'open' });
