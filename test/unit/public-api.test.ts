@@ -46,7 +46,7 @@ describe('the public API', () => {
     expect(await response.json()).toEqual({ data: { me: { user: 'ada' } } });
     expect(response.headers.get('x-powered-by')).toBe('interchange');
     expect(stageCalls).toEqual(['whoami.me']);
-    expect(gateway.current.sources.get('whoami')?.stages).toEqual(['metrics', 'error-mapping', 'count-calls', 'cache', 'timeout', 'replicas']);
+    expect(gateway.current.sources.get('whoami')?.stages).toEqual(['metrics', 'error-mapping', 'count-calls', 'cache', 'breaker', 'backpressure', 'retry', 'timeout', 'replicas']);
   });
 
   it('answers a failed source with a registered error code', async () => {
