@@ -60,27 +60,29 @@ export function createConcurrencyLimiter(
           new TransportError('unavailable', `${call.source}: ${inFlight} calls in flight and ${queue.length} waiting, the most it takes`, {}, { code: 'SOURCE_OVERLOADED' }),
         );
       }
+      // A signal following the client's, so that waiting calls of one request add no listeners to its own signal.
+      const signal = AbortSignal.any([call.signal]);
       return new Promise<void>((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const leave = (reason: unknown) => {
           const index = queue.indexOf(waiter);
           if (index >= 0) queue.splice(index, 1);
           clearTimeout(timer);
-          call.signal.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           onChange(inFlight, queue.length);
           reject(reason);
         };
-        const onAbort = () => leave(call.signal.reason);
+        const onAbort = () => leave(signal.reason);
         const waiter: Waiter = {
           grant() {
             clearTimeout(timer);
-            call.signal.removeEventListener('abort', onAbort);
+            signal.removeEventListener('abort', onAbort);
             resolve();
           },
         };
         queue.push(waiter);
         onChange(inFlight, queue.length);
-        call.signal.addEventListener('abort', onAbort, { once: true });
+        signal.addEventListener('abort', onAbort, { once: true });
         if (call.requestDeadline !== undefined) {
           timer = setTimeout(
             () => leave(new TransportError('timeout', `${call.source}: waited for a free slot until the request ran out of time`, {}, { code: 'SOURCE_OVERLOADED' })),

@@ -130,8 +130,13 @@ export function createRetryStage(options: RetryStageOptions): Stage {
   };
 }
 
-/** A plain setTimeout (fake timers drive it), cut short when the client goes away. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * A plain setTimeout (fake timers drive it), cut short when the client goes away. It listens on a signal that
+ * follows the client's (`AbortSignal.any`) rather than on the client's own: many calls of one request waiting at
+ * once would otherwise pile listeners onto it (see the timeout stage).
+ */
+function sleep(ms: number, clientSignal: AbortSignal): Promise<void> {
+  const signal = AbortSignal.any([clientSignal]);
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => {
