@@ -1,6 +1,8 @@
 import type { Logger } from '../observability/logger.js';
 import { CIRCUIT_STATE_VALUE, type ResilienceMetrics } from '../observability/resilience-metrics.js';
+import { TransportError } from '../sources/types.js';
 import { circuitSettingsOf, createCircuit, sameCircuitSettings, type Circuit, type CircuitSettings } from './circuit.js';
+import { countsAgainstBackend } from './failures.js';
 import type { PipelineStage, StageContext } from './stage.js';
 import { continueStream, type Stage, type StreamStage } from './types.js';
 
@@ -24,6 +26,15 @@ export function createStreamBreakerStage(circuit: Circuit): StreamStage {
   };
 }
 
+/**
+ * Inside the source's breaker, a CIRCUIT_OPEN can only come from the replicas' breakers: every replica is open,
+ * which says the backend is down as much as a failed call does (and must never count as an answer, which would
+ * close a half-open source breaker). SOURCE_OVERLOADED, our own refusal, still does not count.
+ */
+function countsAgainstSource(error: unknown): boolean {
+  return countsAgainstBackend(error) || (error instanceof TransportError && error.code === 'CIRCUIT_OPEN');
+}
+
 /** What is retained for the source breaker: the breaker, replaced only when a reload changes its settings. */
 interface CircuitSlot extends Disposable {
   circuit: Circuit | undefined;
@@ -42,7 +53,11 @@ export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'so
   }));
   if (!slot.circuit || !sameCircuitSettings(slot.circuit.settings, settings)) {
     slot.circuit?.[Symbol.dispose]();
-    slot.circuit = createCircuit(settings, { name: context.source.name, onStateChange: reportState(context.source.name, context.logger, context.metrics.resilience) });
+    slot.circuit = createCircuit(settings, {
+      name: context.source.name,
+      onStateChange: reportState(context.source.name, context.logger, context.metrics.resilience),
+      countsAsFailure: countsAgainstSource,
+    });
     context.metrics.resilience.circuitState.set({ source: context.source.name, endpoint: '*' }, 0);
   }
   return slot.circuit;

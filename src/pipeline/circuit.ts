@@ -43,6 +43,8 @@ export interface CircuitOptions {
   /** For the CIRCUIT_OPEN message: `logistics` or `logistics 127.0.0.1:5102`. */
   name: string;
   onStateChange?: (state: CircuitState) => void;
+  /** The errors that count as failures; the others pass through as answers. Default `countsAgainstBackend`. */
+  countsAsFailure?: (error: unknown) => boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export function createCircuit(settings: CircuitSettings, options: CircuitOptions
     resetTimeout: settings.openMs,
     rollingPercentilesEnabled: false,
     enableSnapshots: false,
-    errorFilter: (error: unknown) => !countsAgainstBackend(error),
+    errorFilter: (error: unknown) => !(options.countsAsFailure ?? countsAgainstBackend)(error),
   });
   let failuresInRow = 0;
   breaker.on('success', () => void (failuresInRow = 0));

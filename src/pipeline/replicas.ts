@@ -57,7 +57,7 @@ export interface ReplicaPoolOptions {
   route?: readonly RouteRule[];
   /** Passive health. Default: `passiveHealthSettingsOf(undefined)` (5 failures in 10 s, 5 s growing ejection, 50 %). */
   health?: PassiveHealthSettings;
-  /** Settings of each replica's circuit breaker; undefined: none. Default none. */
+  /** Settings of each replica's circuit breaker (pools of two or more); undefined: none. Default none. */
   circuit?: CircuitSettings;
   /** Replica state from the previous generation (retained); default: a fresh one. */
   states?: ReplicaStates;
@@ -131,12 +131,14 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   const groupTurns = new Map<string, number>();
 
   const stateOf = (replica: Replica) => states.of(replica.url);
+  // A pool of one has no other replica to prefer: the source's own breaker says all there is to say.
+  const circuit = replicas.length > 1 ? options.circuit : undefined;
   for (const replica of replicas) {
     const state = stateOf(replica);
-    if (options.circuit && (!state.circuit || !sameCircuitSettings(state.circuit.settings, options.circuit))) {
+    if (circuit && (!state.circuit || !sameCircuitSettings(state.circuit.settings, circuit))) {
       state.circuit?.[Symbol.dispose]();
-      state.circuit = createCircuit(options.circuit, { name: `${source} ${replica.url}`, onStateChange: (s) => circuitChanged(replica.url, s) });
-    } else if (!options.circuit && state.circuit) {
+      state.circuit = createCircuit(circuit, { name: `${source} ${replica.url}`, onStateChange: (s) => circuitChanged(replica.url, s) });
+    } else if (!circuit && state.circuit) {
       state.circuit[Symbol.dispose]();
       state.circuit = undefined;
     }

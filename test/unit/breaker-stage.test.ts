@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBreakerStage, createStreamBreakerStage } from '../../src/pipeline/breaker.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createBreakerStage, createStreamBreakerStage, retainedSourceCircuit } from '../../src/pipeline/breaker.js';
 import { circuitSettingsOf, createCircuit, type Circuit, type CircuitState } from '../../src/pipeline/circuit.js';
 import { TransportError } from '../../src/sources/types.js';
 import { sourceCall } from '../helpers/source-call.js';
@@ -104,6 +106,27 @@ describe('the breaker stage', () => {
     await stage(sourceCall(), b.next).catch(() => undefined);
     expect(inARow.state).toBe('open');
     inARow[Symbol.dispose]();
+  });
+
+  it('as the source\'s breaker, counts every replica\'s breaker being open as a failure, and its own SOURCE_OVERLOADED as nothing', async () => {
+    const kept = new Map<string, unknown>();
+    const context = {
+      retain: <T>(key: string, create: () => T) => (kept.has(key) ? kept.get(key) : kept.set(key, create()).get(key)) as T,
+      source: { name: 'logistics' } as never,
+      logger: silentLogger,
+      metrics: createMetrics(),
+    };
+    const sourceCircuit = retainedSourceCircuit(context, settings);
+    expect(retainedSourceCircuit(context, settings)).toBe(sourceCircuit); // kept, as across a reload
+    const stage = createBreakerStage(sourceCircuit);
+    const overloaded = new TransportError('unavailable', 'busy', {}, { code: 'SOURCE_OVERLOADED' });
+    for (let i = 0; i < 4; i++) await stage(sourceCall(), () => Promise.reject(overloaded)).catch(() => undefined);
+    expect(sourceCircuit.state).toBe('closed'); // 4 calls, minCalls reached: as failures they would have opened it
+    const replicasOpen = new TransportError('unavailable', 'replica circuit open', {}, { code: 'CIRCUIT_OPEN' });
+    for (let i = 0; i < 5; i++) await stage(sourceCall(), () => Promise.reject(replicasOpen)).catch(() => undefined);
+    expect(sourceCircuit.state).toBe('open'); // 5 failures of 9 calls
+    expect(await context.metrics.registry.getSingleMetricAsString('interchange_circuit_state')).toContain('interchange_circuit_state{source="logistics",endpoint="*"} 2');
+    sourceCircuit[Symbol.dispose]();
   });
 
   it('guards a stream while it opens', async () => {
