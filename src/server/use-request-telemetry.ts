@@ -16,8 +16,6 @@ export interface RequestTelemetryOptions {
   log: { readonly sample: number; readonly alwaysLogProblems: boolean };
   /** The verified user of a request, when authentication knows one (an id, never a token). Default: none. */
   userOf?: (request: Request) => string | undefined;
-  /** Injected for tests of sampling. Default Math.random. */
-  random?: () => number;
   /** The GraphQL endpoint's path. Default `/graphql`. */
   path?: string;
 }
@@ -34,7 +32,14 @@ function clientIpOf(serverContext: unknown): string | undefined {
  */
 export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin {
   const { metrics, history, logger, operationLabels } = options;
-  const random = options.random ?? Math.random;
+  // Sampling by a running share rather than a random draw: `sample: 0.25` logs exactly every fourth request.
+  let share = 0;
+  const sampled = () => {
+    share += options.log.sample;
+    if (share < 1) return false;
+    share -= 1;
+    return true;
+  };
   const path = options.path ?? '/graphql';
   const startedAt = new WeakMap<Request, number>();
   return {
@@ -76,7 +81,7 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin {
 
       if (!logger.isLevelEnabled('info')) return;
       const problem = outcome !== 'ok';
-      if (!(problem && options.log.alwaysLogProblems) && !(options.log.sample >= 1 || random() < options.log.sample)) return;
+      if (!(problem && options.log.alwaysLogProblems) && !sampled()) return;
       const user = options.userOf?.(request);
       const clientIp = clientIpOf(serverContext);
       logger.info(
