@@ -29,7 +29,9 @@ export type GatewayEventType = GatewayEvent['type'];
 
 /** An event as the dashboard lists it; identical events within a second are one entry with a `count`. */
 export interface RecordedEvent {
-  /** Increases by one per entry; `since(seq)` returns the entries after it. */
+  /** Stable identity of the entry (its first `seq`). */
+  readonly id: number;
+  /** Increases on every new entry and every count added to one; `since(seq)` returns the entries after it. */
   readonly seq: number;
   /** Epoch ms of the first occurrence. */
   readonly at: number;
@@ -115,7 +117,7 @@ export function createGatewayEvents(options: GatewayEventsOptions = {}): Gateway
         (last as { seq: number }).seq = ++seq;
         return;
       }
-      entries.push({ seq: ++seq, at, type: event.type, ...(source !== undefined ? { source } : {}), summary, count: 1 });
+      entries.push({ id: ++seq, seq, at, type: event.type, ...(source !== undefined ? { source } : {}), summary, count: 1 });
       if (entries.length > maxEvents) entries.shift();
     },
     recent: () => entries,

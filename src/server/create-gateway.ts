@@ -167,7 +167,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       status: () => collectStatus(statusView(), metrics),
       purge: (source, operation, args) => purgeCache(store, { source, operation, args }, generations.current.sources.get(source)?.converted.operations.values() ?? []),
       sourceNames: () => [...generations.current.sources.keys()],
-    }), // /admin, /admin/api/*
+      stats: { telemetry, view: () => ({ ...statusView(), configVersion: version }) },
+    }), // /admin, /admin/assets/*, /admin/api/*
     ...(options.plugins ?? []),
   ];
 
