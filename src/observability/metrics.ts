@@ -63,7 +63,7 @@ export function createMetrics(): GatewayMetrics {
     }),
     backendCalls: new Histogram({
       name: 'interchange_backend_call_duration_seconds',
-      help: 'Calls that reached a backend (every attempt, on the replica it went to; cache hits and stale answers make none), by outcome: ok or the error code of the failure.',
+      help: 'Calls that reached a backend (every attempt, on the replica it went to; cache hits and stale answers make none), by outcome: ok, the error code of the failure, or CANCELLED (its client went away).',
       labelNames: ['source', 'replica', 'outcome'],
       buckets: DURATION_BUCKETS,
       registers: [registry],

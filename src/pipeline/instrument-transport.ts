@@ -1,6 +1,7 @@
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { Tracing } from '../observability/tracing.js';
+import { isDeadlineReason } from '../sources/call-failure.js';
 import { TransportError, type OperationSpec, type Transport, type TransportCall } from '../sources/types.js';
 import { failureCode } from './error-mapping.js';
 import { nextAttempt } from './tracing.js';
@@ -28,11 +29,15 @@ export function instrumentTransport(transport: Transport, options: InstrumentTra
   const { source, metrics, telemetry } = options;
   const { history, events, tracing } = telemetry;
 
-  function finished(endpoint: string, startedAt: number, error?: unknown): void {
+  function finished(endpoint: string, startedAt: number, signal: AbortSignal, error?: unknown): void {
     const ms = performance.now() - startedAt;
-    const outcome = error === undefined ? 'ok' : failureCode(error);
+    // A call abandoned because its client went away says nothing about the backend: `CANCELLED`, and it
+    // counts neither as an error of the replica nor against its health.
+    const cancelled = error !== undefined && signal.aborted && !isDeadlineReason(signal.reason);
+    const outcome = error === undefined ? 'ok' : cancelled ? 'CANCELLED' : failureCode(error);
     metrics.backendInFlight.dec({ source, replica: endpoint });
     metrics.backendCalls.observe({ source, replica: endpoint, outcome }, ms / 1000);
+    if (cancelled) return;
     history.recordBackendCall(source, endpoint, ms, outcome === 'ok');
     // Passive health: reported on a change only (an answer of any kind, even an error status, is a live replica).
     const healthy = !isNoAnswer(error);
@@ -48,11 +53,11 @@ export function instrumentTransport(transport: Transport, options: InstrumentTra
     const pending = tracing ? tracedCall(tracing, endpoint, operation, args, transportCall) : transport.call(endpoint, operation, args, transportCall);
     return pending.then(
       (value) => {
-        finished(endpoint, startedAt);
+        finished(endpoint, startedAt, transportCall.signal);
         return value;
       },
       (error: unknown) => {
-        finished(endpoint, startedAt, error);
+        finished(endpoint, startedAt, transportCall.signal, error);
         throw error;
       },
     );

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/sources/types.js';
-import { createInMemoryDemo, demoConfig, rawSource } from '../helpers/in-memory-demo.js';
+import { createInMemoryDemo, demoConfig, rawSource, until } from '../helpers/in-memory-demo.js';
 import { parsePrometheusText, samplesOf, sumOf, type MetricFamily } from '../helpers/prometheus-text.js';
 
 /**
@@ -96,6 +96,22 @@ describe('/metrics', () => {
     expect(sumOf(metrics, 'interchange_events_total', { type: 'stale_started', source: 'logistics' })).toBe(1);
     expect(sumOf(metrics, 'interchange_events_total', { type: 'replica_health', source: 'logistics' })).toBe(1);
     expect(sumOf(metrics, 'interchange_config_version')).toBe(1);
+  });
+
+  it('counts a call whose client went away as CANCELLED, not as a failure of the replica', async () => {
+    // Without coalescing, a call belongs to its one request and is cancelled with it.
+    await using demo = await createInMemoryDemo({ edit: (raw) => void (rawSource(raw, 'orders')['dedupe'] = false) });
+    const release = demo.backends.hold('orders.getOrder');
+    const client = new AbortController();
+    const pending = demo.query('{ order(id: "1") { id } }', { signal: client.signal }).catch((error: unknown) => error);
+    await until(() => demo.backends.count('orders.getOrder') === 1, 'the call reaching the backend');
+    client.abort();
+    await pending;
+    release();
+    const metrics = await scrape(demo);
+    expect(sumOf(metrics, 'interchange_backend_call_duration_seconds_count', { source: 'orders', outcome: 'CANCELLED' })).toBe(1);
+    expect(sumOf(metrics, 'interchange_events_total', { type: 'replica_health' })).toBe(0);
+    expect(demo.gateway.telemetry.events.replicaHealth('orders', 'orders.test:50051')).toBeUndefined();
   });
 
   it('is read by a parser that refuses what the text format does not allow', () => {
