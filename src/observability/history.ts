@@ -206,6 +206,8 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
   const minutes = new Timeline(options.minutes ?? 1440, 60_000);
   // Operations: a minute resolution over the last hour is enough for "the slowest operations".
   const operationMinutes = new Timeline(60, 60_000);
+  // Replicas: only the topology's last seconds are read, so a minute of one-second slots.
+  const replicaSeconds = new Timeline(60, 1000);
   const pair = (columns: number): Pair => ({ seconds: seconds.create(columns), minutes: minutes.create(columns) });
   const dropPair = (p: Pair) => {
     seconds.drop(p.seconds);
@@ -215,7 +217,7 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
   const gateway = pair(width(GATEWAY));
   const codes = new Map<string, Pair>();
   const sources = new Map<string, Pair>();
-  const replicas = new Map<string, Map<string, Pair>>();
+  const replicas = new Map<string, Map<string, Series>>();
   const operations = new Map<string, Series>();
 
   /** Adds `values` at `column` of the current slot of both resolutions. */
@@ -240,7 +242,7 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
     const sums = new Float64Array(columns);
     const last = lastCompleteSecond();
     for (let b = last - n + 1; b <= last; b++) {
-      const slot = seconds.slotOf(b);
+      const slot = series.timeline.slotOf(b);
       if (slot < 0) continue;
       for (let c = 0; c < columns; c++) sums[c]! += series.data[slot * series.columns + c]!;
     }
@@ -275,7 +277,7 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
         if (names.has(name)) continue;
         dropPair(series);
         sources.delete(name);
-        for (const r of replicas.get(name)?.values() ?? []) dropPair(r);
+        for (const r of replicas.get(name)?.values() ?? []) replicaSeconds.drop(r);
         replicas.delete(name);
       }
       for (const { name, replicas: endpoints } of list) {
@@ -285,10 +287,10 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
         const keep = new Set(endpoints);
         for (const [endpoint, series] of byEndpoint) {
           if (keep.has(endpoint)) continue;
-          dropPair(series);
+          replicaSeconds.drop(series);
           byEndpoint.delete(endpoint);
         }
-        for (const endpoint of endpoints) if (!byEndpoint.has(endpoint)) byEndpoint.set(endpoint, pair(width(REPLICA)));
+        for (const endpoint of endpoints) if (!byEndpoint.has(endpoint)) byEndpoint.set(endpoint, replicaSeconds.create(width(REPLICA)));
       }
     },
     recordRequest(durationMs, outcome, operation) {
@@ -331,9 +333,10 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
       if (!ok) add(series, SOURCE.backendErrors, t);
       const r = replicas.get(source)?.get(replica);
       if (!r) return;
-      add(r, REPLICA.calls, t);
-      add(r, REPLICA.latency + bucket, t);
-      if (!ok) add(r, REPLICA.errors, t);
+      const row = replicaSeconds.advance(Math.floor(t / 1000)) * r.columns;
+      r.data[row + REPLICA.calls]!++;
+      r.data[row + REPLICA.latency + bucket]!++;
+      if (!ok) r.data[row + REPLICA.errors]!++;
     },
     lastCompleteSecond,
     window(fromSecond) {
@@ -401,7 +404,7 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
       for (const [name, byEndpoint] of replicas) {
         const entry: Record<string, RecentStats> = {};
         for (const [endpoint, series] of byEndpoint) {
-          entry[endpoint] = recentOf(sumRecent(series.seconds, n, series.seconds.columns), n, REPLICA.calls, REPLICA.errors, REPLICA.latency);
+          entry[endpoint] = recentOf(sumRecent(series, Math.min(n, replicaSeconds.slots - 1), series.columns), n, REPLICA.calls, REPLICA.errors, REPLICA.latency);
         }
         out[name] = entry;
       }
@@ -446,6 +449,6 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
       }
       return out.sort((a, b) => (b.p95Ms ?? 0) - (a.p95Ms ?? 0));
     },
-    memoryBytes: () => seconds.bytes() + minutes.bytes() + operationMinutes.bytes(),
+    memoryBytes: () => seconds.bytes() + minutes.bytes() + operationMinutes.bytes() + replicaSeconds.bytes(),
   };
 }
