@@ -220,12 +220,17 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
   const replicas = new Map<string, Map<string, Series>>();
   const operations = new Map<string, Series>();
 
-  /** Adds `values` at `column` of the current slot of both resolutions. */
-  function add(p: Pair, column: number, t: number, amount = 1): void {
-    const s = seconds.advance(Math.floor(t / 1000));
-    const m = minutes.advance(Math.floor(t / 60_000));
-    p.seconds.data[s * p.seconds.columns + column]! += amount;
-    p.minutes.data[m * p.minutes.columns + column]! += amount;
+  /** The current slots of both resolutions: taken once per record, then `add` per column. */
+  const at = { second: 0, minute: 0 };
+  function advanceTo(t: number): void {
+    at.second = seconds.advance(Math.floor(t / 1000));
+    at.minute = minutes.advance(Math.floor(t / 60_000));
+  }
+
+  /** Adds one at `column` of the current slots (see `advanceTo`) of both resolutions. */
+  function add(p: Pair, column: number): void {
+    p.seconds.data[at.second * p.seconds.columns + column]!++;
+    p.minutes.data[at.minute * p.minutes.columns + column]!++;
   }
 
   function codeSeries(code: string): Pair {
@@ -295,13 +300,14 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
     },
     recordRequest(durationMs, outcome, operation) {
       const t = now();
-      add(gateway, GATEWAY.requests, t);
-      add(gateway, GATEWAY.latency + latencyBucket(durationMs), t);
+      advanceTo(t);
+      add(gateway, GATEWAY.requests);
+      add(gateway, GATEWAY.latency + latencyBucket(durationMs));
       const failed = outcome !== 'ok' && outcome !== 'stale';
-      if (outcome === 'stale') add(gateway, GATEWAY.stale, t);
+      if (outcome === 'stale') add(gateway, GATEWAY.stale);
       if (failed) {
-        add(gateway, GATEWAY.errors, t);
-        add(codeSeries(outcome), 0, t);
+        add(gateway, GATEWAY.errors);
+        add(codeSeries(outcome), 0);
       }
       let series = operations.get(operation);
       if (!series) operations.set(operation, (series = operationMinutes.create(width(OPERATION))));
@@ -313,24 +319,25 @@ export function createStatsHistory(options: StatsHistoryOptions = {}): StatsHist
     },
     recordSourceCall(source, outcome) {
       const series = sources.get(source);
-      const t = now();
-      add(gateway, GATEWAY.calls, t);
-      if (outcome === 'hit') add(gateway, GATEWAY.hits, t);
-      if (outcome === 'stale') add(gateway, GATEWAY.staleCalls, t);
+      advanceTo(now());
+      add(gateway, GATEWAY.calls);
+      if (outcome === 'hit') add(gateway, GATEWAY.hits);
+      if (outcome === 'stale') add(gateway, GATEWAY.staleCalls);
       if (!series) return;
-      add(series, SOURCE.calls, t);
-      if (outcome === 'hit') add(series, SOURCE.hits, t);
-      else if (outcome === 'stale') add(series, SOURCE.stale, t);
-      else if (outcome !== 'ok') add(series, SOURCE.errors, t);
+      add(series, SOURCE.calls);
+      if (outcome === 'hit') add(series, SOURCE.hits);
+      else if (outcome === 'stale') add(series, SOURCE.stale);
+      else if (outcome !== 'ok') add(series, SOURCE.errors);
     },
     recordBackendCall(source, replica, durationMs, ok) {
       const series = sources.get(source);
       if (!series) return;
       const t = now();
+      advanceTo(t);
       const bucket = latencyBucket(durationMs);
-      add(series, SOURCE.backendCalls, t);
-      add(series, SOURCE.latency + bucket, t);
-      if (!ok) add(series, SOURCE.backendErrors, t);
+      add(series, SOURCE.backendCalls);
+      add(series, SOURCE.latency + bucket);
+      if (!ok) add(series, SOURCE.backendErrors);
       const r = replicas.get(source)?.get(replica);
       if (!r) return;
       const row = replicaSeconds.advance(Math.floor(t / 1000)) * r.columns;

@@ -13,6 +13,11 @@ export interface GatewayMetrics {
   /** Calls that reached a transport (each attempt, each replica), by outcome: `ok` or the error code. */
   readonly backendCalls: Histogram<'source' | 'replica' | 'outcome'>;
   readonly backendInFlight: Gauge<'source' | 'replica'>;
+  /**
+   * The in-flight counter of one replica: callers add and subtract on it directly, and the gauge reads every
+   * counter when scraped, so the hot path does no label hashing.
+   */
+  inFlightCounter(source: string, replica: string): { count: number };
   readonly configReloads: Counter<'result'>;
   readonly configVersion: Gauge;
   readonly configLoadedAt: Gauge;
@@ -25,6 +30,7 @@ const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
+  const inFlight = new Map<string, { readonly labels: { source: string; replica: string }; count: number }>();
   collectDefaultMetrics({ register: registry, prefix: 'interchange_' });
   return {
     registry,
@@ -73,7 +79,16 @@ export function createMetrics(): GatewayMetrics {
       help: 'Backend calls started and not finished yet, by source and replica.',
       labelNames: ['source', 'replica'],
       registers: [registry],
+      collect() {
+        for (const { labels, count } of inFlight.values()) this.set(labels, count);
+      },
     }),
+    inFlightCounter(source, replica) {
+      const key = `${source}\u0000${replica}`;
+      let counter = inFlight.get(key);
+      if (!counter) inFlight.set(key, (counter = { labels: { source, replica }, count: 0 }));
+      return counter;
+    },
     configReloads: new Counter({
       name: 'interchange_config_reloads_total',
       help: 'Configuration reloads by result: ok, or failed (the old configuration kept serving).',

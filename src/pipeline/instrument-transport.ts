@@ -28,6 +28,12 @@ function isNoAnswer(error: unknown): boolean {
 export function instrumentTransport(transport: Transport, options: InstrumentTransportOptions): Transport {
   const { source, metrics, telemetry } = options;
   const { history, events, tracing } = telemetry;
+  const inFlight = new Map<string, { count: number }>();
+  const inFlightOf = (endpoint: string) => {
+    let counter = inFlight.get(endpoint);
+    if (!counter) inFlight.set(endpoint, (counter = metrics.inFlightCounter(source, endpoint)));
+    return counter;
+  };
 
   function finished(endpoint: string, startedAt: number, signal: AbortSignal, error?: unknown): void {
     const ms = performance.now() - startedAt;
@@ -35,7 +41,7 @@ export function instrumentTransport(transport: Transport, options: InstrumentTra
     // counts neither as an error of the replica nor against its health.
     const cancelled = error !== undefined && signal.aborted && !isDeadlineReason(signal.reason);
     const outcome = error === undefined ? 'ok' : cancelled ? 'CANCELLED' : failureCode(error);
-    metrics.backendInFlight.dec({ source, replica: endpoint });
+    inFlightOf(endpoint).count--;
     metrics.backendCalls.observe({ source, replica: endpoint, outcome }, ms / 1000);
     if (cancelled) return;
     history.recordBackendCall(source, endpoint, ms, outcome === 'ok');
@@ -48,7 +54,7 @@ export function instrumentTransport(transport: Transport, options: InstrumentTra
   }
 
   function call(endpoint: string, operation: OperationSpec, args: Readonly<Record<string, unknown>>, transportCall: TransportCall): Promise<unknown> {
-    metrics.backendInFlight.inc({ source, replica: endpoint });
+    inFlightOf(endpoint).count++;
     const startedAt = performance.now();
     const pending = tracing ? tracedCall(tracing, endpoint, operation, args, transportCall) : transport.call(endpoint, operation, args, transportCall);
     return pending.then(
