@@ -1,20 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/sources/types.js';
+import { capturingLogger } from '../helpers/capturing-logger.js';
 import { createInMemoryDemo } from '../helpers/in-memory-demo.js';
-
-/** A pino logger whose lines land in an array, parsed. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines, requests: () => lines.filter((l) => l['msg'] === 'request') };
-}
 
 const SEED = 'query Seed { order(id: "1") { id products { id } shipment { status } } }';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
