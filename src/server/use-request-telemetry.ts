@@ -72,6 +72,8 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin {
       if (started === undefined) return;
       const durationMs = performance.now() - started;
       const facts = peekFacts(request);
+      // No GraphQL parameters and no failure: GraphiQL's page, not an operation.
+      if (facts === undefined && response.status < 400) return;
       const state = peekRequestState(request);
       const staleServed = (state?.stale.length ?? 0) > 0;
       const outcome = requestOutcome(facts, staleServed, response.status);

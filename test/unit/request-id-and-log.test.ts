@@ -83,3 +83,19 @@ describe('x-request-id and the request log line', () => {
     expect(log.requests()).toEqual([]);
   });
 });
+
+describe('what counts as a GraphQL request', () => {
+  it('leaves GraphiQL\'s page out, and counts a refused body by its status', async () => {
+    const log = capturingLogger();
+    await using demo = await createInMemoryDemo({ gateway: { logger: log.logger } });
+    const page = await demo.gateway.fetch('http://gateway.test/graphql', { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const tooLarge = await demo.gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ order(id: "1") { id } } #${'x'.repeat(1_100_000)}` }),
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(log.requests().map((l) => [l['status'], l['outcome']])).toEqual([[413, 'BAD_REQUEST']]);
+  });
+});
