@@ -2,6 +2,7 @@ import { stableKey } from '../cache/stable-key.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { SourcePipeline, SourceResilienceStatus } from '../pipeline/index.js';
 import type { CallOutcome, SourceCall } from '../pipeline/types.js';
+import { REQUEST_ID_HEADER } from '../request/request-id.js';
 import type { RequestState } from '../request/state.js';
 import type { ConvertedSource, OperationSpec, Transport } from '../sources/types.js';
 
@@ -59,12 +60,19 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
     return out;
   }
 
+  /** The allowed client headers, and the request's id so a backend's logs can be joined with ours. */
+  function headersFor(state: RequestState): Record<string, string> {
+    const headers = forward.length > 0 ? forwardedHeaders(state) : {};
+    if (state.requestId !== undefined) headers[REQUEST_ID_HEADER] = state.requestId;
+    return headers;
+  }
+
   function sourceCall(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): SourceCall {
     return {
       source: config.name,
       operation,
       args,
-      headers: forward.length > 0 ? forwardedHeaders(state) : {},
+      headers: headersFor(state),
       signal: state.signal,
       path,
       outcome: {},
@@ -77,6 +85,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
 
   function invoke(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]) {
     const call = sourceCall(operation, args, state, path);
+    state.sourcesTouched.add(config.name);
     const outcome: CallOutcome = call.outcome;
     return pipeline.call(call).then((value) => ({ value, outcome }));
   }
@@ -108,6 +117,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       return value;
     },
     subscribe(operation, args, state, path) {
+      state.sourcesTouched.add(config.name);
       return pipeline.open(sourceCall(operation, args, state, path));
     },
     async [Symbol.asyncDispose]() {

@@ -1,3 +1,4 @@
+import type { GatewayEvents } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { CIRCUIT_STATE_VALUE, type ResilienceMetrics } from '../observability/resilience-metrics.js';
 import { TransportError } from '../sources/types.js';
@@ -44,7 +45,7 @@ interface CircuitSlot extends Disposable {
  * The source's breaker, kept across reloads (`retain`): same settings, same breaker and state; changed
  * settings start a new one, closed.
  */
-export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'source' | 'logger' | 'metrics'>, settings: CircuitSettings): Circuit {
+export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'source' | 'logger' | 'metrics' | 'telemetry'>, settings: CircuitSettings): Circuit {
   const slot = context.retain<CircuitSlot>('circuit', () => ({
     circuit: undefined,
     [Symbol.dispose]() {
@@ -55,7 +56,7 @@ export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'so
     slot.circuit?.[Symbol.dispose]();
     slot.circuit = createCircuit(settings, {
       name: context.source.name,
-      onStateChange: reportState(context.source.name, context.logger, context.metrics.resilience),
+      onStateChange: reportState(context.source.name, context.logger, context.metrics.resilience, context.telemetry?.events),
       countsAsFailure: countsAgainstSource,
     });
     context.metrics.resilience.circuitState.set({ source: context.source.name, endpoint: '*' }, 0);
@@ -63,8 +64,9 @@ export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'so
   return slot.circuit;
 }
 
-function reportState(source: string, logger: Logger, metrics: ResilienceMetrics) {
+function reportState(source: string, logger: Logger, metrics: ResilienceMetrics, events: GatewayEvents | undefined) {
   return (state: keyof typeof CIRCUIT_STATE_VALUE) => {
+    events?.report({ type: 'breaker', source, state: state === 'half-open' ? 'half_open' : state });
     if (state === 'open') logger.warn({ circuit: state }, 'circuit open: calls fail fast');
     else logger.info({ circuit: state }, state === 'half-open' ? 'circuit half-open: one probe call goes through' : 'circuit closed');
     metrics.circuitState.set({ source, endpoint: '*' }, CIRCUIT_STATE_VALUE[state]);

@@ -12,19 +12,17 @@ import { passiveHealthSettingsOf } from './replica-health.js';
 import { createReplicaPool, createReplicaStates, type ReplicaStatus } from './replicas.js';
 import type { RetainedState } from './retained.js';
 import { retryStage } from './retry.js';
-import type { BuiltinStageName, PipelineStage, StageContext } from './stage.js';
+import type { PipelineStage, StageContext } from './stage.js';
 import { timeoutStage } from './timeout.js';
+import { tracingStage } from './tracing.js';
 import { composeStages, composeStreamStages, type Stage, type StreamStage, type StreamTerminal, type Terminal } from './types.js';
-
-/** A slot: a named place in the order whose stage has not been built yet. */
-const slot = (name: BuiltinStageName): PipelineStage => ({ name });
 
 /**
  * The order of every backend call, outermost first. This list is the one place that decides it:
  *
  *   metrics        outermost, so it labels each call with what the client got: `ok`, `hit`, `stale`, `fallback`,
  *                  or the error code error mapping made (inside it, every failure would still be a TransportError);
- *   tracing        (slot) a span per call, also seeing the final code;
+ *   tracing        a span per call (only when telemetry.otlp is configured), also seeing the final code;
  *   error mapping  TransportErrors and bugs below become GraphQL errors with `extensions.code` and `.source`;
  *   fallback       the ladder's third rung: the operation's configured value when nothing below could answer;
  *   cache          a fresh entry answers without calling; stale-while-revalidate, stale-if-error and coalescing
@@ -47,7 +45,7 @@ const slot = (name: BuiltinStageName): PipelineStage => ({ name });
  */
 export const BUILTIN_STAGES: readonly PipelineStage[] = [
   metricsStage,
-  slot('tracing'),
+  tracingStage,
   errorMappingStage,
   fallbackStage,
   cacheStage,
@@ -123,6 +121,7 @@ export function createSourcePipeline(options: SourcePipelineOptions): SourcePipe
     ...(circuit ? { circuit } : {}),
     states: retained.get(source, 'replicas', 'states', () => createReplicaStates()),
     metrics: context.metrics.resilience,
+    ...(context.telemetry ? { events: context.telemetry.events } : {}),
     logger: context.logger,
   });
   const sourceCircuit = circuit

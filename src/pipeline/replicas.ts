@@ -1,3 +1,4 @@
+import type { GatewayEvents } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
 import type { ResilienceMetrics } from '../observability/resilience-metrics.js';
@@ -62,6 +63,8 @@ export interface ReplicaPoolOptions {
   /** Replica state from the previous generation (retained); default: a fresh one. */
   states?: ReplicaStates;
   metrics?: ResilienceMetrics;
+  /** The dashboard's events hook: `replica_health` on ejections, re-admissions, breaker and health-check changes. */
+  events?: Pick<GatewayEvents, 'report' | 'replicaHealth'>;
   /** Default: silent. */
   logger?: Logger;
   /** Injected so tests drive ejections with a fake clock. Default Date.now. */
@@ -145,16 +148,21 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     publish(state);
   }
 
-  function publish(state: ReplicaState): void {
+  function publish(state: ReplicaState, detail?: string): void {
     const condition = conditionOf(state, now());
-    metrics?.replicaUp.set({ source, endpoint: state.url }, condition === 'up' ? 1 : 0);
+    const up = condition === 'up';
+    metrics?.replicaUp.set({ source, endpoint: state.url }, up ? 1 : 0);
+    // The instrumented transport reports health call by call; a replica coming back is news only if it was out.
+    if (detail === undefined) return;
+    if (up && options.events?.replicaHealth(source, state.url)?.healthy !== false) return;
+    options.events?.report({ type: 'replica_health', source, replica: state.url, healthy: up, detail });
   }
 
   function circuitChanged(url: string, state: CircuitState): void {
     (state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger))({ endpoint: url, circuit: state }, `replica circuit ${state}`);
     metrics?.circuitState.set({ source, endpoint: url }, CIRCUIT_STATE_VALUE[state]);
     metrics?.circuitTransitions.inc({ source, endpoint: url, state });
-    publish(states.of(url));
+    publish(states.of(url), `circuit ${state}`);
   }
 
   const ejectedNow = () => replicas.filter((r) => conditionOf(stateOf(r), now()) === 'ejected' && stateOf(r).ejectedUntil > now()).length;
@@ -259,7 +267,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   function succeeded(state: ReplicaState): void {
     if (recordSuccess(state, now(), health) === 'admitted') {
       logger.info({ endpoint: state.url }, 'replica back in after its trial call');
-      publish(state);
+      publish(state, 'back after its trial call');
     }
   }
 
@@ -268,7 +276,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     if (recordFailure(state, now(), health, () => ejectedNow() < cap) === 'ejected') {
       logger.warn({ endpoint: state.url, ejections: state.ejections, untilMs: state.ejectedUntil - now() }, 'replica ejected after failed calls');
       metrics?.replicaEjections.inc({ source, endpoint: state.url });
-      publish(state);
+      publish(state, `ejected for ${state.ejectedUntil - now()} ms`);
     }
   }
 
@@ -334,7 +342,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
       if (state.activeHealthy === healthy) return;
       state.activeHealthy = healthy;
       (healthy ? logger.info.bind(logger) : logger.warn.bind(logger))({ endpoint: url }, healthy ? 'replica passes its health check again' : 'replica fails its health check');
-      publish(state);
+      publish(state, healthy ? 'passes its health check' : 'fails its health check');
     },
   };
 }

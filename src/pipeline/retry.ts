@@ -1,3 +1,4 @@
+import type { GatewayEvents } from '../observability/events.js';
 import type { ResilienceMetrics } from '../observability/resilience-metrics.js';
 import { replicasOf } from '../sources/endpoints.js';
 import type { RetryConfig } from '../sources/resilience-config.js';
@@ -26,6 +27,8 @@ export interface RetryStageOptions {
   /** Safe to repeat: reads, REST PUT/DELETE, operations marked `idempotent`. */
   isIdempotent: (call: SourceCall) => boolean;
   metrics?: Pick<ResilienceMetrics, 'retries'>;
+  /** The dashboard's events hook: one `retry` event per retry. Default none. */
+  events?: Pick<GatewayEvents, 'report'>;
   /** Injected so tests pin the jitter. Default Math.random. */
   random?: () => number;
   /** Default Date.now (fake timers move it). */
@@ -124,6 +127,7 @@ export function createRetryStage(options: RetryStageOptions): Stage {
           throw error;
         }
         metrics?.retries.inc({ source: call.source, kind: 'retry' });
+        options.events?.report({ type: 'retry', source: call.source, operation: call.operation.operationId, attempt: retry + 2 });
         if (delay > 0) await sleep(delay, call.signal).catch(() => Promise.reject(error));
       }
     }
@@ -177,6 +181,7 @@ export const retryStage: PipelineStage = {
       replicaCount: replicasOf(source).length,
       isIdempotent: (call) => call.operation.readOnly || (source.operations?.[call.operation.fieldName]?.idempotent ?? call.operation.idempotent ?? false),
       metrics: context.metrics.resilience,
+      ...(context.telemetry ? { events: context.telemetry.events } : {}),
     });
   },
 };
