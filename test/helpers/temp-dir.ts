@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** A temporary directory removed on dispose: `using dir = tempDir()`. */
+/**
+ * A temporary directory removed on dispose: `using dir = tempDir()`. `write` replaces a file atomically (a
+ * temporary file renamed over it), as editors save, so a process watching the file never reads it half-written.
+ */
 export function tempDir(): { path: string; write(name: string, text: string): string } & Disposable {
   const path = mkdtempSync(join(tmpdir(), 'interchange-test-'));
   return {
@@ -10,7 +13,9 @@ export function tempDir(): { path: string; write(name: string, text: string): st
     write(name, text) {
       const file = join(path, name);
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, text);
+      const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      writeFileSync(temporary, text);
+      renameSync(temporary, file);
       return file;
     },
     [Symbol.dispose]() {
