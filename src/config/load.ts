@@ -6,6 +6,7 @@ import { ConfigInvalidError, type Problem } from '../errors.js';
 import { interpolateEnv, type InterpolationProblem } from './interpolate.js';
 import { SOURCE_KIND_NAMES, sourceKindOf } from '../sources/registry.js';
 import { configSchema, type ParsedConfig, type SourceConfig } from './schema.js';
+import { checkAccess, resolveAccessPaths } from './check-access.js';
 
 /** A validated, defaulted, frozen config with every path made absolute. */
 export type GatewayConfig = Readonly<ParsedConfig> & {
@@ -74,7 +75,7 @@ function issueToProblem(issue: z.core.$ZodIssue, file: string): Problem {
 
 function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
   const sources = config.sources.map((source) => sourceKindOf(source).resolvePaths(source, baseDir) as SourceConfig);
-  return { ...config, sources, ...(config.links ? { links: resolve(baseDir, config.links) } : {}) };
+  return resolveAccessPaths({ ...config, sources, ...(config.links ? { links: resolve(baseDir, config.links) } : {}) }, baseDir);
 }
 
 /** What the schema cannot say: unique names, files that exist, endpoints each kind can call. */
@@ -96,6 +97,7 @@ function checkSemantics(config: ParsedConfig, file: string): Problem[] {
     });
   });
   if (config.links !== undefined && !isReadableFile(config.links)) problems.push({ file, at: 'links', message: `file not found: ${config.links}` });
+  problems.push(...checkAccess(config, file));
   return problems;
 }
 

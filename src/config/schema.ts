@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cachePolicySchema } from '../sources/source-config.js';
 import { sourceConfigSchema } from '../sources/registry.js';
+import { limitsAccessFields, rootAccessFields, serverAccessFields } from './access-schema.js';
 
 /**
  * The configuration file's schema: types, defaults and documentation in one place.
@@ -16,6 +17,7 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       /** Serve GraphiQL to browsers at /graphql. Default true. */
       graphiql: z.boolean().default(true),
+      ...serverAccessFields,
     })
     .prefault({}),
   cache: cachePolicySchema
@@ -53,6 +55,7 @@ export const configSchema = z.strictObject({
       maxDirectives: z.number().int().nonnegative().default(50),
       /** Hide "Did you mean ...?" field suggestions in errors. Default false. */
       blockFieldSuggestions: z.boolean().default(false),
+      ...limitsAccessFields,
     })
     .prefault({}),
   admin: z
@@ -63,8 +66,11 @@ export const configSchema = z.strictObject({
        */
       // '' counts as unset, so `token: ${ADMIN_TOKEN:-}` disables the API when the variable is not set.
       token: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+      /** Bearer token `/metrics` requires (16+ characters; '' counts as unset). Default none: `/metrics` is open. */
+      metricsToken: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
     })
     .prefault({}),
+  ...rootAccessFields,
 });
 
 export type ParsedConfig = z.infer<typeof configSchema>;
