@@ -10,6 +10,8 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
 import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
+import { corsOptionsFor } from '../security/cors.js';
+import { useRequestGuards } from '../security/use-request-guards.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
 import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
@@ -105,8 +107,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
 
   // The plugins in the order they run, each readable on its own; a library user's come last.
+  const configOf = (request: Request) => generations.pin(request).config;
   const plugins: Plugin[] = [
-    useRequestBodyLimit(), // 413 over 1 MB
+    useRequestGuards({
+      settings: (request) => {
+        const { server, limits } = configOf(request);
+        return { csrfPrevention: server.csrfPrevention, introspection: server.introspection, maxVariablesBytes: limits.maxVariablesBytes, maxIntrospectionDepth: limits.maxIntrospectionDepth };
+      },
+    }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
+    useRequestBodyLimit(config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
     useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
     useHealth({ isReady: () => true }), // /healthz, /readyz
     useMetricsEndpoint(metrics), // /metrics
@@ -133,6 +142,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     landingPage: false,
     logging: false,
     maxRequestBodySize: false, // see useRequestBodyLimit
+    // Read per request so a reload can change it; yoga's default would echo any Origin with credentials.
+    cors: (request) => corsOptionsFor(generations.current.config.server.cors, request),
+    batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
     plugins,
   });
 
