@@ -1,4 +1,5 @@
 import type { Transport } from '../sources/types.js';
+import { authStage } from './auth.js';
 import { cacheStage } from './cache.js';
 import { errorMappingStage } from './error-mapping.js';
 import { metricsStage } from './metrics.js';
@@ -17,6 +18,8 @@ const slot = (name: BuiltinStageName): PipelineStage => ({ name });
  *   metrics        outermost, so it labels each call with what the client got: `ok`, `hit`, `stale`, or the
  *                  error code error mapping made (inside it, every failure would still be a TransportError);
  *   tracing        (slot) a span per call, also seeing the final code;
+ *   auth           the caller may call this operation (FORBIDDEN / UNAUTHENTICATED otherwise): before the cache,
+ *                  so no cached answer reaches a caller the backend would not have answered;
  *   error mapping  TransportErrors and bugs below become GraphQL errors with `extensions.code` and `.source`;
  *   cache          a fresh entry answers without calling; stale-while-revalidate, stale-if-error and coalescing
  *                  of identical reads: it must see failures of every stage below to serve stale instead;
@@ -32,6 +35,7 @@ const slot = (name: BuiltinStageName): PipelineStage => ({ name });
 export const BUILTIN_STAGES: readonly PipelineStage[] = [
   metricsStage,
   slot('tracing'),
+  authStage,
   errorMappingStage,
   cacheStage,
   slot('breaker'),

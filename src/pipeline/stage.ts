@@ -10,7 +10,7 @@ import type { Stage, StreamStage } from './types.js';
  * `tracing`, `breaker` and `retry` are slots: named positions that stay empty until their feature lands, so a
  * stage can already be put before them.
  */
-export type BuiltinStageName = 'metrics' | 'tracing' | 'error-mapping' | 'cache' | 'breaker' | 'retry' | 'timeout';
+export type BuiltinStageName = 'metrics' | 'tracing' | 'auth' | 'error-mapping' | 'cache' | 'breaker' | 'retry' | 'timeout';
 
 /** What a stage is built from: one source of one generation, and what the gateway shares with every stage. */
 export interface StageContext {

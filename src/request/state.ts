@@ -43,8 +43,8 @@ export interface Caller {
   requestId: string;
   /** The operation's name, when the request named one or the document has exactly one named operation. */
   operationName?: string | undefined;
-  /** SHA-256 (hex) of the document text. */
-  documentHash?: string | undefined;
+  /** The document text (the audit log writes its SHA-256). */
+  document?: string | undefined;
   /** The request's variables, for the audit log. */
   variables?: Readonly<Record<string, unknown>> | undefined;
 }

@@ -14,6 +14,7 @@ import { corsOptionsFor } from '../security/cors.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
+import { accessPlugins } from './access-plugins.js';
 import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
 import { settingsReadAtStart } from './settings-read-at-start.js';
 import { useGenerationHolds } from './use-generation-holds.js';
@@ -117,6 +118,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
     useRequestBodyLimit(config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
     useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
+    ...accessPlugins({ generations, logger }), // caller, authentication (401), rate limits (429), abuse
     useHealth({ isReady: () => true }), // /healthz, /readyz
     useMetricsEndpoint(metrics), // /metrics
     useGenerationHolds(generations), // a replaced generation stays open while its requests run

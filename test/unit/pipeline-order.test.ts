@@ -55,16 +55,16 @@ function pipelineFor(sourceName: string, options: { stages?: PipelineStage[]; tr
 }
 
 describe('the pipeline order', () => {
-  it('is metrics ▸ tracing ▸ error mapping ▸ cache ▸ breaker ▸ retry ▸ timeout, then replicas', () => {
-    expect(BUILTIN_STAGES.map((s) => s.name)).toEqual(['metrics', 'tracing', 'error-mapping', 'cache', 'breaker', 'retry', 'timeout']);
-    // Empty slots take no place in a built pipeline.
+  it('is metrics ▸ tracing ▸ auth ▸ error mapping ▸ cache ▸ breaker ▸ retry ▸ timeout, then replicas', () => {
+    expect(BUILTIN_STAGES.map((s) => s.name)).toEqual(['metrics', 'tracing', 'auth', 'error-mapping', 'cache', 'breaker', 'retry', 'timeout']);
+    // Empty slots take no place in a built pipeline, nor does auth without auth.jwt.
     expect(pipelineFor('inventory').pipeline.order).toEqual(['metrics', 'error-mapping', 'cache', 'timeout', 'replicas']);
   });
 
   it('puts an extra stage before the built-in stage it names, by default right outside the timeout', async () => {
     const log: string[] = [];
     const stages = [tracer('signing', log), tracer('audit', log, 'cache'), tracer('before-breaker', log, 'breaker')];
-    expect(orderStages(stages).map((s) => s.name)).toEqual(['metrics', 'tracing', 'error-mapping', 'audit', 'cache', 'before-breaker', 'breaker', 'retry', 'signing', 'timeout']);
+    expect(orderStages(stages).map((s) => s.name)).toEqual(['metrics', 'tracing', 'auth', 'error-mapping', 'audit', 'cache', 'before-breaker', 'breaker', 'retry', 'signing', 'timeout']);
     const { pipeline } = pipelineFor('inventory', { stages });
     await pipeline.call(call());
     expect(log).toEqual(['audit:in', 'before-breaker:in', 'signing:in', 'signing:out', 'before-breaker:out', 'audit:out']);
