@@ -45,6 +45,8 @@ export interface Caller {
   operationName?: string | undefined;
   /** The document text (the audit log writes its SHA-256). */
   document?: string | undefined;
+  /** The operation's cost (`limits.queryCost`), once computed: what cost-weighted rate limits charge. */
+  cost?: number | undefined;
   /** The request's variables, for the audit log. */
   variables?: Readonly<Record<string, unknown>> | undefined;
 }

@@ -14,7 +14,7 @@ import { corsOptionsFor } from '../security/cors.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
-import { accessPlugins } from './access-plugins.js';
+import { createAccessLayer } from './access-plugins.js';
 import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
 import { settingsReadAtStart } from './settings-read-at-start.js';
 import { useGenerationHolds } from './use-generation-holds.js';
@@ -39,6 +39,8 @@ export interface GatewayOptions {
   transportFor?: (source: LoadedSource) => Transport;
   /** Milliseconds a replaced generation waits for its in-flight requests before it is closed anyway. Default 30000. */
   drainMs?: number;
+  /** The clock of abuse detection (tests pass a fake one). Default Date.now. */
+  now?: () => number;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -109,6 +111,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   // The plugins in the order they run, each readable on its own; a library user's come last.
   const configOf = (request: Request) => generations.pin(request).config;
+  const access = await createAccessLayer({ generations, logger, metrics, rateLimitStore: config.rateLimitStore, ...(options.now ? { now: options.now } : {}) });
   const plugins: Plugin[] = [
     useRequestGuards({
       settings: (request) => {
@@ -118,9 +121,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
     useRequestBodyLimit(config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
     useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
-    ...accessPlugins({ generations, logger }), // caller, authentication (401), rate limits (429), abuse
+    ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
     useHealth({ isReady: () => true }), // /healthz, /readyz
-    useMetricsEndpoint(metrics), // /metrics
+    useMetricsEndpoint(metrics, () => generations.current.config.admin.metricsToken), // /metrics (admin.metricsToken)
     useGenerationHolds(generations), // a replaced generation stays open while its requests run
     useStaleMarker(), // extensions.stale + Cache-Status
     useAdmin({
@@ -128,6 +131,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       status: () => collectStatus(statusView(), metrics),
       purge: (source, operation, args) => purgeCache(store, { source, operation, args }, generations.current.sources.get(source)?.converted.operations.values() ?? []),
       sourceNames: () => [...generations.current.sources.keys()],
+      throttled: () => access.throttled(),
     }), // /admin, /admin/api/*
     ...(options.plugins ?? []),
   ];
@@ -167,6 +171,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       logger.info({ sources: [...generation.sources.keys()] }, 'configuration reloaded');
     },
     async [Symbol.asyncDispose]() {
+      await access[Symbol.asyncDispose]();
       await generations[Symbol.asyncDispose]();
       retained[Symbol.dispose]();
       await store[Symbol.asyncDispose]();
