@@ -14,6 +14,8 @@ import { corsOptionsFor } from '../security/cors.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
+import { createAuditStage } from '../pipeline/audit.js';
+import { createAuditLog } from '../security/audit-log.js';
 import { createAccessLayer } from './access-plugins.js';
 import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
 import { settingsReadAtStart } from './settings-read-at-start.js';
@@ -73,12 +75,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     onError: () => metrics.cacheEvents.inc({ source: '*', event: 'store_error' }),
   });
   const retained = createRetainedState();
+  // One audit log for every generation (its destination is read at start); sources opt in per generation.
+  const audit = createAuditLog(config.audit, (err) => logger.warn({ err }, 'writing the audit log failed'));
   const deps: GenerationDeps = {
     logger,
     metrics,
     store,
     retained,
-    ...(options.stages ? { stages: options.stages } : {}),
+    stages: [createAuditStage(audit), ...(options.stages ?? [])],
     ...(options.transportFor ? { transportFor: options.transportFor } : {}),
   };
   let first: Generation;
@@ -175,6 +179,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await generations[Symbol.asyncDispose]();
       retained[Symbol.dispose]();
       await store[Symbol.asyncDispose]();
+      await audit[Symbol.asyncDispose]();
     },
   };
 }

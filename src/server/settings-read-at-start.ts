@@ -6,5 +6,7 @@ export function settingsReadAtStart(started: GatewayConfig, next: GatewayConfig)
   if (started.server.port !== next.server.port || started.server.host !== next.server.host) changed.push('server.port/host');
   if (started.cache.store !== next.cache.store || started.cache.maxEntries !== next.cache.maxEntries) changed.push('cache.store/maxEntries');
   if (JSON.stringify(started.limits) !== JSON.stringify(next.limits)) changed.push('limits');
+  if (started.rateLimitStore !== next.rateLimitStore) changed.push('rateLimitStore');
+  if (JSON.stringify(started.audit) !== JSON.stringify(next.audit)) changed.push('audit');
   return changed;
 }
