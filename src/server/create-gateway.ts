@@ -12,6 +12,7 @@ import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
 import { corsOptionsFor } from '../security/cors.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
+import { readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
 import { createAuditStage } from '../pipeline/audit.js';
@@ -125,6 +126,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
     useRequestBodyLimit(config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
     useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
+    ...(config.server.trustedDocuments !== undefined ? [useTrustedDocuments(readTrustedDocuments(config.server.trustedDocuments))] : []), // only listed documents
+    ...(config.server.persistedQueries ? [useAutomaticPersistedQueries()] : []), // APQ: a known hash stands for its document
     ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
     useHealth({ isReady: () => true }), // /healthz, /readyz
     useMetricsEndpoint(metrics, () => generations.current.config.admin.metricsToken), // /metrics (admin.metricsToken)
