@@ -25,6 +25,11 @@ export interface RequestGuardOptions {
 /** The header yoga's CSRF prevention asks of requests a browser would send cross-site without a preflight. */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
+const EMPTY_REFUSALS: Record<number, string> = {
+  406: 'None of the accepted media types can be served: accept application/graphql-response+json or application/json (text/event-stream for subscriptions)',
+  415: 'Unsupported Content-Type: send application/json (or multipart/form-data with the CSRF header)',
+};
+
 const badRequest = (message: string) => createGatewayError('BAD_REQUEST', message, { httpStatus: 400 });
 
 /**
@@ -58,6 +63,14 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
           throw asBadRequest(error);
         }
       });
+    },
+    onResponse({ response, setResponse, fetchAPI }) {
+      // yoga answers these two with an empty body; a client should read why, as for every other refusal.
+      const why = EMPTY_REFUSALS[response.status];
+      if (why === undefined || response.headers.get('content-type') !== null) return;
+      const headers = new fetchAPI.Headers(response.headers);
+      headers.set('content-type', 'application/json; charset=utf-8');
+      setResponse(new fetchAPI.Response(JSON.stringify({ errors: [{ message: why, extensions: { code: 'BAD_REQUEST' } }] }), { status: response.status, headers }));
     },
     onParams({ request, params }) {
       const { maxVariablesBytes } = options.settings(request);
