@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Identity } from '../request/state.js';
 
 /** `auth.jwt` as the verifier reads it (see `config/access-schema.ts` for every field's default). */
@@ -53,6 +54,8 @@ export interface JwtVerifierOptions {
 }
 
 const ASYMMETRIC_DEFAULT = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+/** Longest a verified token is trusted without checking its signature again. */
+const VERIFIED_TOKEN_MS = 60_000;
 
 /**
  * Verifies bearer tokens with jose: signature against the shared secret or the JWKS, then `exp`/`nbf` with the
@@ -70,8 +73,15 @@ export function createJwtVerifier(settings: JwtSettings, options: JwtVerifierOpt
     ...(settings.issuer !== undefined ? { issuer: settings.issuer } : {}),
     ...(settings.audience !== undefined ? { audience: typeof settings.audience === 'string' ? settings.audience : [...settings.audience] } : {}),
   };
+  const now = options.now ?? Date.now;
+  // A client sends the same token with every request: verifying its signature each time (WebCrypto, a key
+  // import and two promise hops in jose) was most of what auth cost per request. A verified token is kept for at
+  // most a minute, never past its `exp`, so a key withdrawn from the JWKS stops working within that minute.
+  const verified = new LRUCache<string, { identity: Identity; until: number }>({ max: 10_000 });
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known && known.until > now()) return known.identity;
       let payload: JWTPayload;
       try {
         // jwtVerify's overloads split key and key-getter; both verify the same way.
@@ -81,7 +91,10 @@ export function createJwtVerifier(settings: JwtSettings, options: JwtVerifierOpt
         if (rejection.reason === 'keys_unavailable') options.onKeysUnavailable?.(error);
         throw rejection;
       }
-      return identityOf(payload, settings.scopesClaim);
+      const identity = identityOf(payload, settings.scopesClaim);
+      const expiresAt = typeof payload.exp === 'number' ? payload.exp * 1000 + settings.clockSkewSeconds * 1000 : Number.POSITIVE_INFINITY;
+      verified.set(token, { identity, until: Math.min(expiresAt, now() + VERIFIED_TOKEN_MS) });
+      return identity;
     },
   };
 }
