@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigInvalidError } from '../../src/errors.js';
-import { demoConfig, rawSource } from '../helpers/in-memory-demo.js';
-
-function problemsOf(edit: (raw: Record<string, unknown>) => void): string[] {
-  try {
-    demoConfig(edit);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigInvalidError);
-    return (error as ConfigInvalidError).problems.map((p) => `${p.at}: ${p.message}`);
-  }
-  return [];
-}
+import { demoConfig, demoConfigProblems as problemsOf, rawSource } from '../helpers/in-memory-demo.js';
 
 describe('access-layer config', () => {
   it('fills the documented defaults', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigInvalidError } from '../../src/errors.js';
 import { callerScopeKey, claimHeaders } from '../../src/request/caller.js';
 import { requestStateOf, type RequestState } from '../../src/request/state.js';
-import { createInMemoryDemo, demoConfig, rawSource, until } from '../helpers/in-memory-demo.js';
+import { createInMemoryDemo, demoConfigProblems, rawSource, until } from '../helpers/in-memory-demo.js';
 
 function stateWith(headers: Record<string, string>, identity?: { subject: string; issuer?: string }): RequestState {
   const state = requestStateOf({ request: new Request('http://g/graphql', { headers }) });
@@ -74,15 +73,7 @@ describe('forwarded headers and the cache (regression: tenant b was served tenan
   });
 
   it('refuses at config load a public cache scope where caller-specific headers are forwarded', () => {
-    const problems = (edit: (raw: Record<string, unknown>) => void) => {
-      try {
-        demoConfig(edit);
-      } catch (error) {
-        expect(error).toBeInstanceOf(ConfigInvalidError);
-        return (error as ConfigInvalidError).problems.map((p) => `${p.at}: ${p.message}`);
-      }
-      return [];
-    };
+    const problems = demoConfigProblems;
     expect(problems((raw) => Object.assign(rawSource(raw, 'inventory'), { forwardHeaders: ['x-tenant-id'], cache: { scope: 'public' } }))).toEqual([
       expect.stringMatching(/^sources\[0\]\.cache\.scope: public cache entries are shared by every caller, but this source sends caller-specific values \(forwardHeaders x-tenant-id\)/),
     ]);
