@@ -68,11 +68,12 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
     }), // 401 + WWW-Authenticate; the identity for the pipeline's auth stage
     useAbuseDetection({
       detector,
-      settings: (request) => configOf(request).abuse,
+      // Read after the response too, when the request may already have released its generation: never pin here.
+      settings: (request) => (generations.pinned(request) ?? generations.current).config.abuse,
       onThrottled: (event, request) => {
         abuseEvents.inc({ kind: event.kind });
         logger.warn({ abuse: event }, `client ${event.client} throttled: ${event.kind}`);
-        const webhook = configOf(request).abuse.webhook;
+        const webhook = (generations.pinned(request) ?? generations.current).config.abuse.webhook;
         if (webhook) postEvent(webhook, event, logger);
       },
     }), // throttles bursting and probing clients (429)
