@@ -4,7 +4,10 @@
  * the full results to `.bench-results/`. See bench/README.md for what each number means.
  *
  *   npm run bench -- [--duration 15] [--warmup 5] [--connections 50] [--quick] [--profile]
- *                    [--latency-ms 100] [--latency-requests 20] [--skip-latency] [--dedupe]
+ *                    [--latency-ms 100] [--latency-requests 20] [--skip-latency] [--dedupe] [--otlp]
+ *
+ * `--otlp` (issue 12) also measures a second gateway with tracing on, exporting every span over OTLP/HTTP to a
+ * receiver in this process, beside the default gateway (tracing off) and the baseline.
  *
  * `npm run bench -- --cache` (issue 6) measures the cache instead: the gateway with a warm cache against the
  * gateway uncached and the baseline, then the gateway with stale-if-error with all backends up against with
@@ -15,6 +18,9 @@
  * same gateway without them and the baseline, on one backends process. Reports the added CPU per request.
  */
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,6 +55,8 @@ interface Flags {
   cache: boolean;
   /** The issue-10 access-layer benchmark (JWT + two rate-limit rules) instead of the default one. */
   auth: boolean;
+  /** Also measure the gateway with tracing exported over OTLP/HTTP to a local receiver (issue 12). */
+  otlp: boolean;
 }
 
 function readFlags(argv: string[]): Flags {
@@ -66,6 +74,7 @@ function readFlags(argv: string[]): Flags {
       dedupe: { type: 'boolean', default: false },
       cache: { type: 'boolean', default: false },
       auth: { type: 'boolean', default: false },
+      otlp: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -77,6 +86,8 @@ function readFlags(argv: string[]): Flags {
   const quick = values.quick === true;
   if ((values.cache === true || values.auth === true) && values.profile === true) throw new RangeError('--profile is not supported with --cache or --auth');
   if (values.cache === true && values.auth === true) throw new RangeError('--cache and --auth are separate runs');
+  if (values.cache === true && values.otlp === true) throw new RangeError('--otlp is not supported with --cache');
+  if (values.auth === true && values.otlp === true) throw new RangeError('--otlp is not supported with --auth');
   return {
     durationSeconds: positiveInt('duration', values.duration ?? (quick ? '5' : '15')),
     warmupSeconds: positiveInt('warmup', values.warmup ?? (quick ? '2' : '5'), 0),
@@ -88,6 +99,7 @@ function readFlags(argv: string[]): Flags {
     dedupe: values.dedupe === true,
     cache: values.cache === true,
     auth: values.auth === true,
+    otlp: values.otlp === true,
   };
 }
 
@@ -105,8 +117,8 @@ type SourceCachePolicy = { ttl?: number; staleWhileRevalidate?: number; staleIfE
  * `sourceCache` (the cache benchmark) is set as `cache:` on every source, over that global cache-off policy,
  * so what it does not name stays off. `name` tells several configs in one directory apart.
  */
-function writeBenchConfig(dir: string, options: { dedupe: boolean; sourceCache?: SourceCachePolicy; name?: string; root?: Record<string, unknown> }): string {
-  const config = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { sources: Record<string, unknown>[]; links?: string; cache?: unknown };
+function writeBenchConfig(dir: string, options: { dedupe: boolean; sourceCache?: SourceCachePolicy; name?: string; otlpEndpoint?: string; root?: Record<string, unknown> }): string {
+  const config = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { sources: Record<string, unknown>[]; links?: string; cache?: unknown; telemetry?: unknown };
   Object.assign(config, options.root);
   const absolute = (path: unknown): unknown => (typeof path === 'string' && !/^https?:\/\//.test(path) ? resolve(ROOT, path) : path);
   for (const source of config.sources) {
@@ -117,6 +129,7 @@ function writeBenchConfig(dir: string, options: { dedupe: boolean; sourceCache?:
   }
   if (config.links !== undefined) config.links = absolute(config.links) as string;
   config.cache = { ...(typeof config.cache === 'object' ? config.cache : {}), ttl: 0, staleIfError: 0 };
+  if (options.otlpEndpoint !== undefined) config.telemetry = { otlp: { endpoint: options.otlpEndpoint } };
   const file = join(dir, options.name === undefined ? 'interchange.bench.yaml' : `interchange.bench.${options.name}.yaml`);
   writeFileSync(file, stringifyYaml(config));
   return file;
@@ -129,6 +142,8 @@ interface Stack {
   gatewayUrl: string;
   baseline: BenchChild;
   baselineUrl: string;
+  /** Where the backends are (for another gateway over the same backends). */
+  env: Record<string, string>;
 }
 
 interface Backends {
@@ -150,6 +165,7 @@ async function startBackends(latencyMs: number, label: string): Promise<Backends
   const env = { INVENTORY_URL: ready.inventory, LOGISTICS_URL: ready.logistics, ORDERS_ADDRESS: ready.orders, REVIEWS_URL: ready.reviews };
   return { backends, control: backendControl(backends, ready.control), env };
 }
+
 
 /** `interchange serve` (compiled) on `configFile`; `ready` is its GraphQL URL. */
 function startGateway(options: { configFile: string; env: Record<string, string>; name: string; cpuProfileDir?: string }): Promise<BenchChild> {
@@ -188,7 +204,7 @@ async function startStack(options: { configFile: string; latencyMs: number; labe
     startGateway({ configFile: options.configFile, env, name: `gateway${options.label}`, ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) }),
     startBaseline(env, `baseline${options.label}`),
   ]);
-  return { backends, control, gateway, gatewayUrl: gatewayUrlOf(gateway), baseline, baselineUrl: baselineUrlOf(baseline) };
+  return { backends, control, gateway, gatewayUrl: gatewayUrlOf(gateway), baseline, baselineUrl: baselineUrlOf(baseline), env };
 }
 
 /**
@@ -208,6 +224,50 @@ async function checkOnce(name: string, url: string, body: string, expected: Body
 
 function stopStack(stack: Stack, gatewayGraceMs = 5_000): Promise<unknown> {
   return Promise.all([stack.gateway.stop(gatewayGraceMs), stack.baseline.stop()]).then(() => stack.backends.stop());
+}
+
+// ---------------------------------------------------------------------------------------------- the OTLP receiver (--otlp)
+
+/** What the OTLP/HTTP receiver got: export requests, their bytes, and the spans in them. */
+interface OtlpReceived {
+  requests: number;
+  bytes: number;
+  spans: number;
+}
+
+/**
+ * A minimal OTLP/HTTP traces receiver on a free loopback port, in this (the runner's) process: it reads each
+ * JSON export, counts its spans and answers 200, as a collector would. Its CPU is not the gateway's.
+ */
+async function startOtlpReceiver(): Promise<{ url: string; received: OtlpReceived; close(): Promise<void> }> {
+  const received: OtlpReceived = { requests: 0, bytes: 0, spans: 0 };
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      received.requests++;
+      received.bytes += raw.length;
+      try {
+        const body = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')) as { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
+        for (const resource of body.resourceSpans ?? []) for (const scope of resource.scopeSpans ?? []) received.spans += scope.spans?.length ?? 0;
+      } catch {
+        // counted as a request; a body we cannot read adds no spans
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- reporting
@@ -615,6 +675,20 @@ async function main(): Promise<void> {
     const gateway = await measureThroughput({ ...common, url: stack.gatewayUrl, target: stack.gateway });
     process.stdout.write('measuring the baseline...\n');
     const baseline = await measureThroughput({ ...common, url: stack.baselineUrl, target: stack.baseline });
+    // ---- --otlp: the same gateway with tracing on, every span exported to a local receiver
+    let traced: { result: ThroughputResult; received: OtlpReceived } | undefined;
+    if (flags.otlp) {
+      const receiver = await startOtlpReceiver();
+      const tracedConfig = writeBenchConfig(tempDir, { dedupe: flags.dedupe, name: 'otlp', otlpEndpoint: receiver.url });
+      const tracedGateway = await startGateway({ configFile: tracedConfig, env: stack.env, name: 'gateway-otlp' });
+      await checkOnce('gateway with OTLP export', gatewayUrlOf(tracedGateway), seedBody, seedExpected);
+      process.stdout.write('measuring the gateway with tracing exported over OTLP...\n');
+      const result = await measureThroughput({ ...common, url: gatewayUrlOf(tracedGateway), target: tracedGateway });
+      // Stopping it flushes the spans still queued.
+      await tracedGateway.stop(10_000);
+      await receiver.close();
+      traced = { result, received: { ...receiver.received } };
+    }
     // The profile is written when the gateway exits; give it time to.
     await stopStack(stack, flags.profile ? 30_000 : 5_000);
 
@@ -649,14 +723,33 @@ async function main(): Promise<void> {
     const out: string[] = [
       '',
       `seed order query, ${flags.connections} connections, ${flags.durationSeconds} s measured after ${flags.warmupSeconds} s warm-up, ${mode}`,
-      throughputTable(
-        [
-          { label: 'gateway', result: gateway },
-          { label: 'baseline', result: baseline },
-        ],
-        [{ label: 'gw/base', of: 0, to: 1 }],
-      ),
+      traced
+        ? throughputTable(
+            [
+              { label: 'gateway', result: gateway },
+              { label: 'baseline', result: baseline },
+              { label: 'gw+otlp', result: traced.result },
+            ],
+            [
+              { label: 'gw/base', of: 0, to: 1 },
+              { label: 'otlp/base', of: 2, to: 1 },
+              { label: 'otlp/gw', of: 2, to: 0 },
+            ],
+          )
+        : throughputTable(
+            [
+              { label: 'gateway', result: gateway },
+              { label: 'baseline', result: baseline },
+            ],
+            [{ label: 'gw/base', of: 0, to: 1 }],
+          ),
     ];
+    if (traced) {
+      const perRequest = traced.received.spans / Math.max(1, traced.result.requests + traced.result.warmup.requests);
+      out.push(
+        `gw+otlp: tracing on (telemetry.otlp.endpoint), every request sampled; the receiver got ${traced.received.spans} spans in ${traced.received.requests} exports (${fixed(1)(traced.received.bytes / 1e6)} MB), ${fixed(1)(perRequest)} spans per request`,
+      );
+    }
     if (latency) {
       out.push('', `latency, backends at ${flags.latencyMs} ms, median of ${flags.latencyRequests} sequential requests:`);
       out.push(latencyLine('gateway, three roots', latency.threeRoots, flags.latencyMs));
@@ -693,6 +786,7 @@ async function main(): Promise<void> {
           node: process.version,
           flags,
           clockTicks,
+          otlp: traced ? { gateway: traced.result, received: traced.received, cpuRatioToGateway: traced.result.cpuMicrosPerRequest / gateway.cpuMicrosPerRequest } : undefined,
           throughput: { gateway, baseline, ratio: { cpuMicrosPerRequest: cpuRatio, requestsPerSecond: gateway.requestsPerSecond / baseline.requestsPerSecond, peakRssMB: gateway.peakRssMB / baseline.peakRssMB } },
           latency,
           profile,

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { AdminStatus } from './status.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
+import { dashboardAsset } from './dashboard-assets.js';
+import { statsSnapshot, statsTick, type StatsCursor, type StatsSource } from './stats.js';
 
 export interface AdminOptions {
   /** The current `admin.token`; undefined disables the API. Read per request so a reload can change it. */
@@ -16,6 +18,10 @@ export interface AdminOptions {
   sourceNames: () => readonly string[];
   /** Clients throttled now by abnormal-behaviour detection (`GET /admin/api/throttled`). Default: none listed. */
   throttled?: () => readonly unknown[];
+  /** What `/admin/api/stats` reports: the history, events and sources. Without it the route answers 404. */
+  stats?: StatsSource;
+  /** Milliseconds between two `tick` events of the stats stream. Default 1000. */
+  statsIntervalMs?: number;
 }
 
 const PURGE_USAGE = 'body must be JSON: {"source": "<name>", "operation"?: "<field or operationId>", "args"?: {...} (needs operation)}';
@@ -36,6 +42,9 @@ export function sameToken(given: string, expected: string): boolean {
  * `/admin`: the dashboard page (public: it holds no data). `/admin/api/*`: JSON, only with
  * `Authorization: Bearer <admin.token>`.
  *   GET  /admin/api/status                 sources, call outcomes, cache events
+ *   GET  /admin/api/stats                  the dashboard's data: JSON, or with `Accept: text/event-stream` an SSE
+ *                                          stream (`snapshot`, then a `tick` a second)
+ * `/admin/assets/*`: the dashboard's script and its bundled chart library (code, no data: public).
  *   POST /admin/api/cache/purge {source, operation?, args?}   drop cached entries
  *   GET  /admin/api/throttled              clients throttled by abnormal-behaviour detection
  */
@@ -44,6 +53,11 @@ export function useAdmin(options: AdminOptions): Plugin {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname === '/admin' || url.pathname === '/admin/') {
         endResponse(new fetchAPI.Response(DASHBOARD_HTML, { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+        return;
+      }
+      if (url.pathname.startsWith('/admin/assets/')) {
+        const asset = dashboardAsset(url.pathname.slice('/admin/assets/'.length));
+        endResponse(asset ? new fetchAPI.Response(asset.body, { headers: { 'content-type': asset.type, 'cache-control': 'no-cache' } }) : json(fetchAPI, 404, { error: 'no such asset' }));
         return;
       }
       if (!url.pathname.startsWith('/admin/api/')) return;
@@ -55,6 +69,11 @@ export function useAdmin(options: AdminOptions): Plugin {
       const route = `${request.method} ${url.pathname.slice('/admin/api/'.length)}`;
       if (route === 'GET status') return endResponse(json(fetchAPI, 200, await options.status()));
       if (route === 'GET throttled') return endResponse(json(fetchAPI, 200, { throttled: options.throttled?.() ?? [] }));
+      if (route === 'GET stats' && options.stats) {
+        const stats = options.stats;
+        if (!(request.headers.get('accept') ?? '').includes('text/event-stream')) return endResponse(json(fetchAPI, 200, statsSnapshot(stats)));
+        return endResponse(statsStream(fetchAPI, stats, request.signal, options.statsIntervalMs ?? 1000));
+      }
       if (route === 'POST cache/purge') {
         let body: unknown;
         try {
@@ -75,4 +94,44 @@ export function useAdmin(options: AdminOptions): Plugin {
       return endResponse(json(fetchAPI, 404, { error: `no admin route ${route}` }));
     },
   };
+}
+
+/**
+ * The stats as Server-Sent Events: `snapshot` at once, then `tick` every `intervalMs` until the client goes
+ * away. (The page reads it with fetch, since EventSource cannot send the Authorization header.)
+ */
+function statsStream(fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream }, stats: StatsSource, signal: AbortSignal, intervalMs: number): Response {
+  const encoder = new TextEncoder();
+  const cursor: StatsCursor = { second: 0, eventSeq: 0 };
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => clearInterval(timer);
+  const body = new fetchAPI.ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      send('snapshot', statsSnapshot(stats, cursor));
+      timer = setInterval(function sendStatsTick() {
+        try {
+          send('tick', statsTick(stats, cursor));
+        } catch {
+          stop(); // the stream was closed under us
+        }
+      }, intervalMs);
+      // An open dashboard must not keep the process alive on shutdown.
+      timer.unref();
+      signal.addEventListener(
+        'abort',
+        () => {
+          stop();
+          try {
+            controller.close();
+          } catch {
+            // already closed
+          }
+        },
+        { once: true },
+      );
+    },
+    cancel: stop,
+  });
+  return new fetchAPI.Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' } });
 }

@@ -71,6 +71,47 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   ...rootAccessFields,
+  // ---- observability (issue 12): tracing export, the per-request log line, bounded metric labels
+  telemetry: z
+    .strictObject({
+      /** OpenTelemetry traces over OTLP/HTTP. Off (no SDK loaded, no span made) unless `endpoint` is set. Read at start. */
+      otlp: z
+        .strictObject({
+          /**
+           * Base URL of an OTLP/HTTP receiver (`http://collector:4318`); spans are POSTed to `<endpoint>/v1/traces`
+           * (a URL already ending in `/v1/traces` is used as it is). Default: unset, tracing off.
+           */
+          endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+          /** Headers sent with every export (an API key of a hosted collector). Default none. */
+          headers: z.record(z.string(), z.string()).optional(),
+          /** `service.name` of the spans. Default `interchange`. */
+          serviceName: z.string().min(1).default('interchange'),
+          /**
+           * Share of requests traced when the client sent no sampled `traceparent` (0 to 1); a client's sampled
+           * trace is always followed. Default 1 (every request).
+           */
+          sampleRatio: z.number().min(0).max(1).default(1),
+        })
+        .prefault({}),
+      /** One structured log line per GraphQL request, at info (`LOG_LEVEL=warn` silences it). */
+      requestLog: z
+        .strictObject({
+          /** Share of requests logged (0 to 1): 1 logs every request, 0 none. Default 1. */
+          sample: z.number().min(0).max(1).default(1),
+          /** Requests with errors or stale answers are logged whatever `sample` says. Default true. */
+          alwaysLogProblems: z.boolean().default(true),
+        })
+        .prefault({}),
+      /**
+       * GraphQL operation names used as metric labels. Names listed here are always their own label; beyond
+       * them, the first `maxOperationNames` distinct names seen get one each and every later name is `other`
+       * (anonymous operations are `anonymous`), so a client cannot grow the label set without bound.
+       */
+      operationNames: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be a GraphQL operation name')).default([]),
+      /** See `operationNames`. Default 50. */
+      maxOperationNames: z.number().int().nonnegative().default(50),
+    })
+    .prefault({}),
 });
 
 export type ParsedConfig = z.infer<typeof configSchema>;

@@ -4,7 +4,8 @@ import { createMemoryStore, type CacheStore } from '../cache/store.js';
 import type { GatewayConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
-import { createRetainedState, createSourcePipeline, type PipelineStage, type RetainedState } from '../pipeline/index.js';
+import { createTelemetry, type Telemetry } from '../observability/telemetry.js';
+import { createRetainedState, createSourcePipeline, instrumentTransport, type PipelineStage, type RetainedState } from '../pipeline/index.js';
 import { callerScopeKey, clientAskedNoCache } from '../request/caller.js';
 import type { Transport } from '../sources/types.js';
 import { buildGatewaySchema } from './build-schema.js';
@@ -34,6 +35,8 @@ export interface GenerationDeps {
   metrics?: GatewayMetrics;
   /** The cache store; default: a memory store of `config.cache.maxEntries` (for `check`, tests). */
   store?: CacheStore;
+  /** History, events and tracing shared by the generations; default: a new one without tracing. */
+  telemetry?: Telemetry;
   /** Stage state that outlives generations; default: a new one (nothing survives). */
   retained?: RetainedState;
   /** Stages added to every source's pipeline (`createGateway({ stages })`). */
@@ -58,12 +61,14 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store ?? createMemoryStore(config.cache.maxEntries);
   const retained = deps.retained ?? createRetainedState();
+  const telemetry = deps.telemetry ?? createTelemetry({ metrics });
   const bypassCacheOf = config.cache.honorClientNoCache ? clientAskedNoCache : () => false;
   const sources = new Map<string, SourceRuntime>();
   for (const source of loaded) {
-    const transport = deps.transportFor?.(source) ?? source.createTransport();
+    // Instrumented at the transport: every attempt that really leaves for a backend is counted and traced there.
+    const transport = instrumentTransport(deps.transportFor?.(source) ?? source.createTransport(), { source: source.config.name, metrics, telemetry });
     const pipeline = createSourcePipeline({
-      context: { config, source: source.config, logger: logger.child({ source: source.config.name }), metrics, store },
+      context: { config, source: source.config, logger: logger.child({ source: source.config.name }), metrics, telemetry, store },
       retained,
       transport,
       ...(deps.stages ? { extraStages: deps.stages } : {}),

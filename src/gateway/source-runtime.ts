@@ -3,6 +3,7 @@ import type { SourceConfig } from '../config/schema.js';
 import type { SourcePipeline } from '../pipeline/index.js';
 import type { CallOutcome, SourceCall } from '../pipeline/types.js';
 import { claimHeaders } from '../request/caller.js';
+import { REQUEST_ID_HEADER } from '../request/request-id.js';
 import type { RequestState } from '../request/state.js';
 import type { ConvertedSource, OperationSpec, Transport } from '../sources/types.js';
 
@@ -62,6 +63,10 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
 
   function sourceCall(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): SourceCall {
     const headers = forward.length > 0 || sendsClaims ? forwardedHeaders(state) : {};
+    // The caller's headers key private entries and shared calls; the request id, new on every request, must not.
+    const scopeKey = options.scopeKeyOf(state, headers);
+    // The request's id goes to the backend too, so its logs can be joined with ours.
+    if (state.requestId !== undefined) headers[REQUEST_ID_HEADER] = state.requestId;
     return {
       source: config.name,
       operation,
@@ -71,13 +76,14 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       path,
       outcome: {},
       bypassCache: options.bypassCacheOf(state),
-      scopeKey: options.scopeKeyOf(state, headers),
+      scopeKey,
       caller: state.caller,
     };
   }
 
   function invoke(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]) {
     const call = sourceCall(operation, args, state, path);
+    state.sourcesTouched.add(config.name);
     const outcome: CallOutcome = call.outcome;
     return pipeline.call(call).then((value) => ({ value, outcome }));
   }
@@ -107,6 +113,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       return value;
     },
     subscribe(operation, args, state, path) {
+      state.sourcesTouched.add(config.name);
       return pipeline.open(sourceCall(operation, args, state, path));
     },
     async [Symbol.asyncDispose]() {

@@ -21,7 +21,7 @@ export interface CacheStageOptions {
    */
   httpCaching: boolean;
   logger: Logger;
-  onEvent?: (source: string, event: 'hit' | 'miss' | 'stale' | 'bypass' | 'refresh_error') => void;
+  onEvent?: (source: string, event: 'hit' | 'miss' | 'stale' | 'bypass' | 'refresh_error' | 'revalidated') => void;
   /** Injected so tests drive TTLs with fake timers. Default Date.now. */
   now?: () => number;
 }
@@ -56,6 +56,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       if (http?.notModified && entry) {
         // 304: the backend vouches for what we hold; it is fresh again for another ttl.
         call.outcome.cache = 'revalidated';
+        emit(call.source, 'revalidated');
         await store.set(key, createEntry(entry.value, now(), policy, http.maxAge ?? policy.ttl, entry.validators), storeLifetimeMsFor(policy, http.maxAge ?? policy.ttl));
         return entry.value;
       }

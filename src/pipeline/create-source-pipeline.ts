@@ -7,6 +7,7 @@ import { createReplicaPool } from './replicas.js';
 import type { RetainedState } from './retained.js';
 import type { BuiltinStageName, PipelineStage, StageContext } from './stage.js';
 import { timeoutStage } from './timeout.js';
+import { tracingStage } from './tracing.js';
 import { composeStages, composeStreamStages, type Stage, type StreamStage, type StreamTerminal, type Terminal } from './types.js';
 
 /** A slot: a named place in the order whose stage has not been built yet. */
@@ -17,7 +18,7 @@ const slot = (name: BuiltinStageName): PipelineStage => ({ name });
  *
  *   metrics        outermost, so it labels each call with what the client got: `ok`, `hit`, `stale`, or the
  *                  error code error mapping made (inside it, every failure would still be a TransportError);
- *   tracing        (slot) a span per call, also seeing the final code;
+ *   tracing        a span per call (only when telemetry.otlp is configured), also seeing the final code;
  *   auth           the caller may call this operation (FORBIDDEN / UNAUTHENTICATED otherwise): before the cache,
  *                  so no cached answer reaches a caller the backend would not have answered;
  *   error mapping  TransportErrors and bugs below become GraphQL errors with `extensions.code` and `.source`;
@@ -34,7 +35,7 @@ const slot = (name: BuiltinStageName): PipelineStage => ({ name });
  */
 export const BUILTIN_STAGES: readonly PipelineStage[] = [
   metricsStage,
-  slot('tracing'),
+  tracingStage,
   authStage,
   errorMappingStage,
   cacheStage,

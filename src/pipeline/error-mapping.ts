@@ -54,6 +54,16 @@ export function toSourceError(error: unknown, source: string, operationId: strin
   return createGatewayError('SOURCE_BAD_RESPONSE', `${source}: unexpected error while calling ${operationId}`, { source });
 }
 
+/**
+ * The `extensions.code` `toSourceError` gives a failure, without making the error or logging: for labelling
+ * failures below error mapping (the backend calls at the transport).
+ */
+export function failureCode(error: unknown): string {
+  if (error instanceof GraphQLError) return String(error.extensions['code'] ?? 'INTERNAL');
+  if (error instanceof TransportError) return error.code ?? CODE_BY_FAILURE[error.failure];
+  return isAbort(error) ? 'SOURCE_UNAVAILABLE' : 'SOURCE_BAD_RESPONSE';
+}
+
 function isAbort(error: unknown): boolean {
   return (error instanceof Error || error instanceof DOMException) && error.name === 'AbortError';
 }

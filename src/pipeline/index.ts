@@ -4,3 +4,4 @@ export { createRetainedState, type RetainedState } from './retained.js';
 export type { BuiltinStageName, PipelineStage, StageContext } from './stage.js';
 export { DEFAULT_TIMEOUT_MS } from './timeout.js';
 export { composeStages, composeStreamStages, type CallOutcome, type SourceCall, type Stage, type StreamStage, type StreamTerminal, type Terminal } from './types.js';
+export { instrumentTransport, type InstrumentTransportOptions } from './instrument-transport.js';

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Telemetry } from '../observability/telemetry.js';
 import type { PipelineStage } from './stage.js';
 import type { SourceCall, Stage, StreamStage } from './types.js';
 
@@ -15,17 +16,31 @@ export function outcomeLabel(call: SourceCall, error?: unknown): string {
   return 'ok';
 }
 
-/** Times every call through the pipeline, labelled by outcome (see `outcomeLabel`). */
-export function createMetricsStage(metrics: GatewayMetrics): Stage {
+/**
+ * The dashboard's side of a finished call: its history, and the events that mark a source starting to serve
+ * stale answers (its first stale answer) and stopping (its next live answer).
+ */
+function recordCall(telemetry: Telemetry, source: string, outcome: string): void {
+  telemetry.history.recordSourceCall(source, outcome);
+  if (outcome === 'stale' && !telemetry.events.servingStale(source)) telemetry.events.report({ type: 'stale_started', source });
+  else if (outcome === 'ok' && telemetry.events.servingStale(source)) telemetry.events.report({ type: 'stale_ended', source });
+}
+
+/** Times every call through the pipeline, labelled by outcome (see `outcomeLabel`), and records it for the dashboard. */
+export function createMetricsStage(metrics: GatewayMetrics, telemetry?: Telemetry): Stage {
   return async function metricsStage(call, next) {
     const end = metrics.sourceCalls.startTimer({ source: call.source, operation: call.operation.operationId });
+    let outcome: string;
     try {
       const value = await next(call);
-      end({ outcome: outcomeLabel(call) });
+      outcome = outcomeLabel(call);
       return value;
     } catch (error) {
-      end({ outcome: outcomeLabel(call, error) });
+      outcome = outcomeLabel(call, error);
       throw error;
+    } finally {
+      end({ outcome: outcome! });
+      if (telemetry) recordCall(telemetry, call.source, outcome!);
     }
   };
 }
@@ -47,6 +62,6 @@ export function createStreamMetricsStage(metrics: GatewayMetrics): StreamStage {
 
 export const metricsStage: PipelineStage = {
   name: 'metrics',
-  call: (context) => createMetricsStage(context.metrics),
+  call: (context) => createMetricsStage(context.metrics, context.telemetry),
   stream: (context) => createStreamMetricsStage(context.metrics),
 };

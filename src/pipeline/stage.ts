@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/load.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Telemetry } from '../observability/telemetry.js';
 import type { Stage, StreamStage } from './types.js';
 
 /**
@@ -21,6 +22,12 @@ export interface StageContext {
   /** Bound to `{ source }`. */
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /**
+   * The dashboard's history, the events hook (`telemetry.events.report(...)`: breaker state, replica health,
+   * retries, ...) and tracing when configured. Shared by every generation. Always set by the gateway; optional
+   * so a stage can be built and tested without it.
+   */
+  readonly telemetry?: Telemetry;
   /** The gateway's cache store (outlives generations). */
   readonly store: CacheStore;
   /**

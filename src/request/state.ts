@@ -68,6 +68,11 @@ export interface RequestState {
   readonly loaders: Map<string, unknown>;
   /** Per-request concurrency limits of unbatched links, by target source. */
   readonly limiters: Map<string, <T>(run: () => Promise<T>) => Promise<T>>;
+  // ---- observability (issue 12)
+  /** The request's id (`x-request-id`, accepted or generated), sent to every backend it calls. */
+  requestId?: string;
+  /** Sources this request called through the pipeline, for its log line. */
+  readonly sourcesTouched: Set<string>;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -89,6 +94,7 @@ export function requestStateOf(context: unknown): RequestState {
       memo: new Map(),
       loaders: new Map(),
       limiters: new Map(),
+      sourcesTouched: new Set(),
     };
     stateByRequest.set(key, state);
   }

@@ -1,14 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
+import { REQUEST_ID_HEADER, acceptOrCreateRequestId } from '../request/request-id.js';
 import { requestStateOf, type Caller } from '../request/state.js';
 
 export interface CallerOptions {
   /** Whether `X-Forwarded-For` names the client (`server.trustProxy`), read per request. Default: never. */
   trustProxy?: (request: Request) => boolean;
 }
-
-/** What a request id may look like when the client (or a proxy) sends one: short, no spaces or control characters. */
-const SANE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
 /** The client's IP address: the socket's peer, or the first `X-Forwarded-For` hop behind a trusted proxy. */
 export function clientIpOf(request: Request, serverContext: unknown, trustProxy: boolean): string {
@@ -28,12 +25,11 @@ export function clientIpOf(request: Request, serverContext: unknown, trustProxy:
 export function useCaller(options: CallerOptions = {}): Plugin {
   return {
     onRequest({ request, serverContext }) {
-      const given = request.headers.get('x-request-id');
-      const caller: Caller = {
-        ip: clientIpOf(request, serverContext, options.trustProxy?.(request) ?? false),
-        requestId: given !== null && SANE_REQUEST_ID.test(given) ? given : randomUUID(),
-      };
-      requestStateOf({ request }).caller = caller;
+      const state = requestStateOf({ request });
+      // The request id is the one the request log and the backends see (useRequestId set it, when it runs).
+      state.requestId ??= acceptOrCreateRequestId(request.headers.get(REQUEST_ID_HEADER));
+      const caller: Caller = { ip: clientIpOf(request, serverContext, options.trustProxy?.(request) ?? false), requestId: state.requestId };
+      state.caller = caller;
     },
     onParams({ request, params }) {
       const caller = requestStateOf({ request }).caller;

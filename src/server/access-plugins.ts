@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/load.js';
 import { ownersSelectedBy } from '../gateway/field-owners.js';
 import type { Generation } from '../gateway/generation.js';
 import type { Logger } from '../observability/logger.js';
+import type { GatewayEvents } from '../observability/events.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { createAbuseDetector, type AbuseDetector, type AbuseEvent } from '../security/abuse-detector.js';
 import { accessRuleOf, needsIdentity } from '../security/access-rules.js';
@@ -22,6 +23,8 @@ export interface AccessPluginsOptions {
   metrics: GatewayMetrics;
   /** `rateLimitStore` (read at start): `memory` or a `redis://` URL. */
   rateLimitStore: string;
+  /** The dashboard's events hook: rate-limit refusals and throttled clients are reported there. Default none. */
+  events?: GatewayEvents;
   /** Injected so tests drive abuse detection with a fake clock. Default Date.now. */
   now?: () => number;
 }
@@ -72,6 +75,7 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
       settings: (request) => (generations.pinned(request) ?? generations.current).config.abuse,
       onThrottled: (event, request) => {
         abuseEvents.inc({ kind: event.kind });
+        options.events?.report({ type: 'abuse', detail: `${event.client} throttled (${event.kind}) until ${new Date(event.until).toISOString()}` });
         logger.warn({ abuse: event }, `client ${event.client} throttled: ${event.kind}`);
         const webhook = (generations.pinned(request) ?? generations.current).config.abuse.webhook;
         if (webhook) postEvent(webhook, event, logger);
@@ -82,7 +86,10 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
       rules: (request) => configOf(request).rateLimits,
       limiters,
       sourcesOf: (request, document) => [...new Set(ownersSelectedBy(generations.pin(request), document).map((owner) => owner.source))],
-      onLimited: (_request, rule) => rateLimited.inc({ rule: rule.by }),
+      onLimited: (_request, rule) => {
+        rateLimited.inc({ rule: rule.by });
+        options.events?.report({ type: 'rate_limited', detail: `by ${rule.by}: ${rule.points} per ${rule.windowSeconds} s` });
+      },
     }), // rateLimits: 429 + Retry-After + RateLimit-*
   ];
   return {

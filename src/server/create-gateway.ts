@@ -8,11 +8,15 @@ import { createGeneration, type Generation, type GenerationDeps } from '../gatew
 import type { LoadedSource } from '../gateway/load-sources.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type GatewayMetrics } from '../observability/metrics.js';
+import { createOperationLabels } from '../observability/operation-label.js';
+import { createTelemetry, type Telemetry } from '../observability/telemetry.js';
+import { startTracing } from '../observability/tracing.js';
 import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
 import { corsOptionsFor } from '../security/cors.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
 import { readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
+import { peekRequestState } from '../request/state.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
 import { createAuditStage } from '../pipeline/audit.js';
@@ -24,7 +28,10 @@ import { useGenerationHolds } from './use-generation-holds.js';
 import { useHealth } from './use-health.js';
 import { useMetricsEndpoint } from './use-metrics-endpoint.js';
 import { useRequestBodyLimit } from './use-request-body-limit.js';
+import { useRequestId } from './use-request-id.js';
+import { useRequestTelemetry } from './use-request-telemetry.js';
 import { useStaleMarker } from './use-stale-marker.js';
+import { useTracing } from './use-tracing.js';
 
 export interface GatewayOptions {
   /** Default: a silent logger (library use); the CLI passes a pino logger. */
@@ -44,6 +51,26 @@ export interface GatewayOptions {
   drainMs?: number;
   /** The clock of abuse detection (tests pass a fake one). Default Date.now. */
   now?: () => number;
+  /**
+   * The verified user of a request for its log line (an id, never a credential). Default: `user` of the
+   * request's state when authentication put one there (a string, or an object's `id` or `sub`).
+   */
+  userOf?: (request: Request) => string | undefined;
+}
+
+/** `user` as the authentication plugins leave it in the request's state: a string or an object with `id`/`sub`. */
+function defaultUserOf(request: Request): string | undefined {
+  const state = peekRequestState(request);
+  // The access layer's verified identity first (issue 10): its subject is an id, never a credential.
+  const subject = state?.caller?.identity?.subject;
+  if (subject) return subject;
+  const user = (state as { user?: unknown } | undefined)?.user;
+  if (typeof user === 'string') return user;
+  if (user !== null && typeof user === 'object') {
+    const id = (user as { id?: unknown; sub?: unknown }).id ?? (user as { sub?: unknown }).sub;
+    if (typeof id === 'string' || typeof id === 'number') return String(id);
+  }
+  return undefined;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -51,6 +78,8 @@ export interface Gateway extends AsyncDisposable {
   readonly current: Generation;
   readonly yoga: YogaServerInstance<Record<string, never>, Record<string, never>>;
   readonly metrics: GatewayMetrics;
+  /** The dashboard's history, the events hook and tracing (when configured), shared by all generations. */
+  readonly telemetry: Telemetry;
   /** The cache store shared by all generations. */
   readonly store: CacheStore;
   /** Fetch API entry point: the whole HTTP surface without a socket (tests, serverless). */
@@ -78,11 +107,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const retained = createRetainedState();
   // One audit log for every generation (its destination is read at start); sources opt in per generation.
   const audit = createAuditLog(config.audit, (err) => logger.warn({ err }, 'writing the audit log failed'));
+  // Tracing is read at start; without an endpoint no OpenTelemetry module is even loaded.
+  const otlp = config.telemetry.otlp;
+  const tracing = otlp.endpoint === undefined ? undefined : await startTracing({ endpoint: otlp.endpoint, headers: otlp.headers, serviceName: otlp.serviceName, sampleRatio: otlp.sampleRatio });
+  const telemetry = createTelemetry({ metrics, tracing });
   const deps: GenerationDeps = {
     logger,
     metrics,
     store,
     retained,
+    telemetry,
     stages: [createAuditStage(audit), ...(options.stages ?? [])],
     ...(options.transportFor ? { transportFor: options.transportFor } : {}),
   };
@@ -91,8 +125,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     first = await createGeneration(config, deps);
   } catch (error) {
     await store[Symbol.asyncDispose]();
+    await tracing?.[Symbol.asyncDispose]();
     throw error;
   }
+  let version = 1;
+  /** The dashboard's series follow the sources and replicas of the configuration serving now. */
+  const configured = (generation: Generation) => {
+    telemetry.history.configure([...generation.sources.values()].map((s) => ({ name: s.name, replicas: s.config.endpoints })));
+    telemetry.events.keepOnly(generation.sources.keys());
+    metrics.configVersion.set(version);
+    metrics.configLoadedAt.set(Date.now() / 1000);
+  };
+  configured(first);
   const generations = createGenerationSwap(first, {
     drainMs: options.drainMs ?? DEFAULT_DRAIN_MS,
     onDisposeError: (error) => logger.warn({ err: error }, 'closing a replaced generation failed'),
@@ -116,8 +160,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   // The plugins in the order they run, each readable on its own; a library user's come last.
   const configOf = (request: Request) => generations.pin(request).config;
-  const access = await createAccessLayer({ generations, logger, metrics, rateLimitStore: config.rateLimitStore, ...(options.now ? { now: options.now } : {}) });
+  const access = await createAccessLayer({ generations, logger, metrics, events: telemetry.events, rateLimitStore: config.rateLimitStore, ...(options.now ? { now: options.now } : {}) });
   const plugins: Plugin[] = [
+    useRequestId(), // x-request-id accepted or made, on every response and every backend call
+    ...(tracing ? [useTracing(tracing)] : []), // a span per request, the client's traceparent continued
+    useRequestTelemetry({
+      metrics,
+      history: telemetry.history,
+      logger,
+      operationLabels: createOperationLabels({ names: config.telemetry.operationNames, max: config.telemetry.maxOperationNames }),
+      log: config.telemetry.requestLog,
+      userOf: options.userOf ?? defaultUserOf,
+    }), // requests by operation and outcome, the dashboard's history, one log line per request
     useRequestGuards({
       settings: (request) => {
         const { server, limits } = configOf(request);
@@ -139,7 +193,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       purge: (source, operation, args) => purgeCache(store, { source, operation, args }, generations.current.sources.get(source)?.converted.operations.values() ?? []),
       sourceNames: () => [...generations.current.sources.keys()],
       throttled: () => access.throttled(),
-    }), // /admin, /admin/api/*
+      stats: { telemetry, view: () => ({ ...statusView(), configVersion: version }) },
+    }), // /admin, /admin/assets/*, /admin/api/*
     ...(options.plugins ?? []),
   ];
 
@@ -167,14 +222,26 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     yoga: yoga as never,
     metrics,
+    telemetry,
     store,
     fetch: async (input, init) => yoga.fetch(input as never, init ?? {}),
     async reload(next) {
-      const generation = await createGeneration(next, deps);
+      let generation: Generation;
+      try {
+        generation = await createGeneration(next, deps);
+      } catch (error) {
+        metrics.configReloads.inc({ result: 'failed' });
+        telemetry.events.report({ type: 'reload', ok: false, detail: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200) });
+        throw error;
+      }
       const needRestart = settingsReadAtStart(config, next);
       if (needRestart.length > 0) logger.warn({ keys: needRestart }, `reloaded, but ${needRestart.join(', ')} only change on restart`);
       generations.swap(generation);
       retained.keepOnly(generation.sources.keys());
+      version++;
+      configured(generation);
+      metrics.configReloads.inc({ result: 'ok' });
+      telemetry.events.report({ type: 'reload', ok: true, version });
       logger.info({ sources: [...generation.sources.keys()] }, 'configuration reloaded');
     },
     async [Symbol.asyncDispose]() {
@@ -183,6 +250,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       retained[Symbol.dispose]();
       await store[Symbol.asyncDispose]();
       await audit[Symbol.asyncDispose]();
+      // Flushes the spans not exported yet.
+      await tracing?.[Symbol.asyncDispose]();
     },
   };
 }

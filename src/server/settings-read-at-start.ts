@@ -9,5 +9,6 @@ export function settingsReadAtStart(started: GatewayConfig, next: GatewayConfig)
   if (started.rateLimitStore !== next.rateLimitStore) changed.push('rateLimitStore');
   if (started.server.trustedDocuments !== next.server.trustedDocuments || started.server.persistedQueries !== next.server.persistedQueries) changed.push('server.trustedDocuments/persistedQueries');
   if (JSON.stringify(started.audit) !== JSON.stringify(next.audit)) changed.push('audit');
+  if (JSON.stringify(started.telemetry) !== JSON.stringify(next.telemetry)) changed.push('telemetry');
   return changed;
 }

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_CONFIG } from '../../src/cli/demo.js';
-import { validateConfig } from '../../src/config/load.js';
-import { startInventory, startOrders, startReviews, type DemoBackend } from '../../src/demo/index.js';
-import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
-import { listen, type RunningServer } from '../../src/server/listen.js';
-import { parse as parseYaml } from 'yaml';
+import type { RunningServer } from '../../src/server/listen.js';
 import { SEED_QUERY, SEED_RESULT, type GraphqlBody } from '../helpers/demo-gateway.js';
-import { startBackendProcess } from '../helpers/processes.js';
+import { startWithLogisticsApart, type LogisticsApart } from '../helpers/logistics-apart.js';
 
 /**
  * Logistics runs in its own process so it can be killed or frozen for real; the other backends and the
@@ -16,16 +11,6 @@ import { startBackendProcess } from '../helpers/processes.js';
 async function post(url: string, query: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphqlBody };
-}
-
-async function startGateway(logisticsUrl: string, backends: DemoBackend[], edit: (raw: Record<string, unknown>) => void = () => {}) {
-  const [inventory, orders, reviews] = backends;
-  const env = { INVENTORY_URL: inventory!.url, LOGISTICS_URL: logisticsUrl, ORDERS_ADDRESS: orders!.url, REVIEWS_URL: `${reviews!.url}/graphql` };
-  const raw = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as Record<string, unknown>;
-  edit(raw);
-  const gateway = await createGateway(validateConfig(raw, DEMO_CONFIG, { env }));
-  const server = await listen(gateway, { port: 0, host: '127.0.0.1' });
-  return { gateway, server };
 }
 
 /** Established TCP connections from this process to `port`, from the kernel's own table. */
@@ -39,20 +24,15 @@ function connectionsTo(port: number): number {
 }
 
 describe('stale serving when a backend process dies', () => {
-  let backends: DemoBackend[];
-  let logistics: Awaited<ReturnType<typeof startBackendProcess>>;
-  let gateway: Gateway;
+  let demo: LogisticsApart;
+  let logistics: LogisticsApart['logistics'];
   let server: RunningServer;
   beforeAll(async () => {
-    backends = await Promise.all([startInventory(), startOrders(), startReviews()]);
-    logistics = await startBackendProcess('logistics');
-    ({ gateway, server } = await startGateway(logistics.url, backends));
+    demo = await startWithLogisticsApart();
+    ({ logistics, server } = demo);
   });
   afterAll(async () => {
-    await server?.close();
-    await gateway?.[Symbol.asyncDispose]();
-    await logistics?.kill();
-    await Promise.all(backends.map((b) => b.close()));
+    await demo?.[Symbol.asyncDispose]();
   });
 
   it('serves the last good shipment marked stale, with HTTP 200 and a Cache-Status header', async () => {
@@ -85,25 +65,20 @@ describe('stale serving when a backend process dies', () => {
 });
 
 describe('a frozen backend (SIGSTOP)', () => {
-  let backends: DemoBackend[];
-  let logistics: Awaited<ReturnType<typeof startBackendProcess>>;
-  let gateway: Gateway;
+  let demo: LogisticsApart;
+  let logistics: LogisticsApart['logistics'];
   let server: RunningServer;
   const timeoutMs = 400;
   const maxConnections = 4;
   beforeAll(async () => {
-    backends = await Promise.all([startInventory(), startOrders(), startReviews()]);
-    logistics = await startBackendProcess('logistics');
-    ({ gateway, server } = await startGateway(logistics.url, backends, (raw) => {
+    demo = await startWithLogisticsApart((raw) => {
       const sources = raw['sources'] as Record<string, unknown>[];
       Object.assign(sources.find((s) => s['name'] === 'logistics')!, { timeoutMs, maxConnections });
-    }));
+    });
+    ({ logistics, server } = demo);
   });
   afterAll(async () => {
-    await server?.close();
-    await gateway?.[Symbol.asyncDispose]();
-    await logistics?.kill();
-    await Promise.all(backends.map((b) => b.close()));
+    await demo?.[Symbol.asyncDispose]();
   });
 
   it('answers at the timeout with stale data, or SOURCE_TIMEOUT where nothing is cached, within the pool limit', async () => {
