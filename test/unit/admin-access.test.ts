@@ -52,6 +52,7 @@ describe('admin and metrics access', () => {
     await demo.gateway.fetch('http://gateway.test/admin/api/status', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     await demo.gateway.fetch('http://gateway.test/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(logged).toMatch(/throttled/); // something was logged: the probing client
+    expect(logged).toMatch(/"user":"alice"/); // the request log names the verified subject, not the token
     for (const secret of [good, expired, ADMIN_TOKEN, METRICS_TOKEN, 'wrong-admin-token-xyz', good.split('.')[2]!]) expect(logged).not.toContain(secret);
   });
 });
