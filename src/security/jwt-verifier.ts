@@ -44,6 +44,8 @@ export class TokenRejectedError extends Error {
 export interface JwtVerifier {
   /** The identity of a valid token; rejects with `TokenRejectedError` saying why not. */
   verify(token: string): Promise<Identity>;
+  /** The identity of a token verified recently (see below), without waiting; undefined when it must be verified. */
+  known(token: string): Identity | undefined;
 }
 
 export interface JwtVerifierOptions {
@@ -78,10 +80,15 @@ export function createJwtVerifier(settings: JwtSettings, options: JwtVerifierOpt
   // import and two promise hops in jose) was most of what auth cost per request. A verified token is kept for at
   // most a minute, never past its `exp`, so a key withdrawn from the JWKS stops working within that minute.
   const verified = new LRUCache<string, { identity: Identity; until: number }>({ max: 10_000 });
+  const known = (token: string) => {
+    const entry = verified.get(token);
+    return entry && entry.until > now() ? entry.identity : undefined;
+  };
   return {
+    known,
     async verify(token) {
-      const known = verified.get(token);
-      if (known && known.until > now()) return known.identity;
+      const remembered = known(token);
+      if (remembered) return remembered;
       let payload: JWTPayload;
       try {
         // jwtVerify's overloads split key and key-getter; both verify the same way.

@@ -31,6 +31,8 @@ function ruleKey(rule: RateLimitRule): string {
  */
 export async function createRateLimiters(options: RateLimitersOptions): Promise<RateLimiters> {
   const limiters = new Map<string, RateLimiterAbstract>();
+  // Rules are frozen config objects, the same per generation: hashing one is needed once, not per request.
+  const byRule = new WeakMap<RateLimitRule, RateLimiterAbstract>();
   let client: ReturnType<typeof import('@redis/client').createClient> | undefined;
   if (options.store !== 'memory') {
     const { createClient } = await import('@redis/client');
@@ -45,6 +47,8 @@ export async function createRateLimiters(options: RateLimitersOptions): Promise<
   return {
     kind: client ? 'redis' : 'memory',
     limiterFor(rule) {
+      const known = byRule.get(rule);
+      if (known) return known;
       const key = ruleKey(rule);
       let limiter = limiters.get(key);
       if (!limiter) {
@@ -54,6 +58,7 @@ export async function createRateLimiters(options: RateLimitersOptions): Promise<
           : new RateLimiterMemory(base);
         limiters.set(key, limiter);
       }
+      byRule.set(rule, limiter);
       return limiter;
     },
     async [Symbol.asyncDispose]() {

@@ -24,6 +24,14 @@ export interface AbuseDetectionOptions {
 /** Statuses that count as failures for probing: invalid requests and queries, refused tokens. */
 const FAILED = new Set([400, 401, 403, 405, 413, 415]);
 
+/** The path of an absolute URL, without parsing all of it (this runs for every response). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.search(/[?#]/);
+  return url.slice(start, end < 0 ? undefined : end);
+}
+
 function clientsOf(caller: Caller): string[] {
   return caller.identity?.subject ? [`ip:${caller.ip}`, `user:${caller.identity.subject}`] : [`ip:${caller.ip}`];
 }
@@ -45,27 +53,33 @@ export function useAbuseDetection(options: AbuseDetectionOptions): Plugin {
   };
 
   return {
-    async onParams({ request }) {
+    // Not async: only a throttled client waits for its throttle's counter.
+    onParams({ request }) {
       const settings = options.settings(request);
       const caller = requestStateOf({ request }).caller;
-      if (!settings.enabled || !caller) return;
-      for (const client of clientsOf(caller)) {
+      if (!settings.enabled || !caller) return undefined;
+      const throttled = clientsOf(caller).flatMap((client) => {
         const throttle = options.detector.throttled(client);
-        if (!throttle) continue;
-        const rule = { by: 'ip' as const, points: settings.throttledPoints, windowSeconds: settings.throttledWindowSeconds, cost: false };
-        const result = await charge(throttleLimiter(settings), rule, client, 1);
-        if (!result?.limited) continue;
-        const retryAfter = Math.max(1, Math.ceil(result.resetMs / 1000));
-        throw createGatewayError('RATE_LIMITED', `Throttled after abnormal behaviour (${throttle.kind}) until ${new Date(throttle.until).toISOString()}: ${settings.throttledPoints} requests per ${settings.throttledWindowSeconds} s; retry in ${retryAfter} s`, {
-          httpStatus: 429,
-          httpHeaders: { 'Retry-After': String(retryAfter) },
-          extensions: { reason: 'abnormal_behaviour', kind: throttle.kind, until: new Date(throttle.until).toISOString(), retryAfter },
-        });
-      }
+        return throttle ? [{ client, throttle }] : [];
+      });
+      if (throttled.length === 0) return undefined;
+      return (async () => {
+        for (const { client, throttle } of throttled) {
+          const rule = { by: 'ip' as const, points: settings.throttledPoints, windowSeconds: settings.throttledWindowSeconds, cost: false };
+          const result = await charge(throttleLimiter(settings), rule, client, 1);
+          if (!result?.limited) continue;
+          const retryAfter = Math.max(1, Math.ceil(result.resetMs / 1000));
+          throw createGatewayError('RATE_LIMITED', `Throttled after abnormal behaviour (${throttle.kind}) until ${new Date(throttle.until).toISOString()}: ${settings.throttledPoints} requests per ${settings.throttledWindowSeconds} s; retry in ${retryAfter} s`, {
+            httpStatus: 429,
+            httpHeaders: { 'Retry-After': String(retryAfter) },
+            extensions: { reason: 'abnormal_behaviour', kind: throttle.kind, until: new Date(throttle.until).toISOString(), retryAfter },
+          });
+        }
+      })();
     },
     onResponse({ request, response }) {
       const caller = requestStateOf({ request }).caller;
-      if (!caller || new URL(request.url).pathname !== endpoint) return;
+      if (!caller || pathOf(request.url) !== endpoint) return;
       const settings = options.settings(request);
       if (!settings.enabled) return;
       const failed = FAILED.has(response.status);

@@ -1,7 +1,7 @@
 import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createGatewayError } from '../errors.js';
-import { requestStateOf } from '../request/state.js';
+import { requestStateOf, type Identity } from '../request/state.js';
 import { TokenRejectedError, type JwtVerifier } from './jwt-verifier.js';
 
 /** What the auth plugin reads per request (the request's generation), so a reload changes it. */
@@ -46,26 +46,34 @@ export function useAuth(options: AuthOptions): Plugin {
     return unauthenticated(request, settings.realm, 'token_required', 'This operation needs a valid bearer token (Authorization: Bearer <token>)');
   }
 
+  function remember(request: Request, identity: Identity): void {
+    const state = requestStateOf({ request });
+    if (state.caller) state.caller.identity = identity;
+    else state.caller = { ip: 'unknown', requestId: state.requestId ?? '', identity };
+  }
+
   return {
-    async onParams({ request }) {
+    // Not async: a token verified moments ago (every request of a client after its first) answers without a
+    // promise; only a new token waits for its signature check.
+    onParams({ request }) {
       const settings = options.settings(request);
-      if (!settings.verifier) return;
+      if (!settings.verifier) return undefined;
       const header = request.headers.get('authorization');
       if (header === null) {
         if (settings.defaultRule === 'authenticated') throw unauthenticated(request, settings.realm, 'token_required', 'A valid bearer token is required (Authorization: Bearer <token>)');
-        return;
+        return undefined;
       }
       const token = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)?.[1];
       if (token === undefined) throw unauthenticated(request, settings.realm, 'malformed', 'The Authorization header must be "Bearer <token>"', 'invalid_request');
-      try {
-        const identity = await settings.verifier.verify(token);
-        const state = requestStateOf({ request });
-        if (state.caller) state.caller.identity = identity;
-        else state.caller = { ip: 'unknown', requestId: '', identity };
-      } catch (error) {
-        if (!(error instanceof TokenRejectedError)) throw error;
-        throw unauthenticated(request, settings.realm, error.reason, `The bearer token was refused: ${error.message}`, 'invalid_token');
-      }
+      const known = settings.verifier.known(token);
+      if (known) return void remember(request, known);
+      return settings.verifier.verify(token).then(
+        (identity) => remember(request, identity),
+        (error: unknown) => {
+          if (!(error instanceof TokenRejectedError)) throw error;
+          throw unauthenticated(request, settings.realm, error.reason, `The bearer token was refused: ${error.message}`, 'invalid_token');
+        },
+      );
     },
     onExecute({ args, setResultAndStopExecution }) {
       const request = (args.contextValue as { request?: Request }).request;
