@@ -64,6 +64,8 @@ export interface ThroughputOptions {
   /** The process under test, whose /proc is read. */
   target: BenchChild;
   backends: BackendControl;
+  /** Headers sent with every request beside the GraphQL ones (the `--auth` run's bearer token). Default none. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface ThroughputResult {
@@ -118,7 +120,7 @@ function runAutocannon(options: ThroughputOptions, seconds: number, verify: (bod
   return autocannon({
     url: options.url,
     method: 'POST',
-    headers: GRAPHQL_HEADERS,
+    headers: { ...GRAPHQL_HEADERS, ...options.headers },
     body: options.body,
     connections: options.connections,
     duration: seconds,

@@ -15,6 +15,10 @@
  *
  * `npm run bench -- --faults [--phase 15]` (issue 11): the seed query under load while an inventory replica is
  * killed and the logistics backend frozen and resumed (bench/faults.ts).
+ *
+ * `npm run bench -- --auth` (issue 10) measures the access layer: the gateway verifying an HS256 JWT on every
+ * request and checking two rate-limit rules (by ip, by user; budgets too large to refuse anything), beside the
+ * same gateway without them and the baseline, on one backends process. Reports the added CPU per request.
  */
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -57,6 +61,8 @@ interface Flags {
   faults: boolean;
   /** Seconds per phase of the fault run. */
   phaseSeconds: number;
+  /** The issue-10 access-layer benchmark (JWT + two rate-limit rules) instead of the default one. */
+  auth: boolean;
   /** Also measure the gateway with tracing exported over OTLP/HTTP to a local receiver (issue 12). */
   otlp: boolean;
 }
@@ -77,6 +83,7 @@ function readFlags(argv: string[]): Flags {
       cache: { type: 'boolean', default: false },
       faults: { type: 'boolean', default: false },
       phase: { type: 'string' },
+      auth: { type: 'boolean', default: false },
       otlp: { type: 'boolean', default: false },
     },
     strict: true,
@@ -87,8 +94,10 @@ function readFlags(argv: string[]): Flags {
     return value;
   }
   const quick = values.quick === true;
-  if (values.cache === true && values.profile === true) throw new RangeError('--profile is not supported with --cache');
+  if ((values.cache === true || values.auth === true) && values.profile === true) throw new RangeError('--profile is not supported with --cache or --auth');
+  if (values.cache === true && values.auth === true) throw new RangeError('--cache and --auth are separate runs');
   if (values.cache === true && values.otlp === true) throw new RangeError('--otlp is not supported with --cache');
+  if (values.auth === true && values.otlp === true) throw new RangeError('--otlp is not supported with --auth');
   return {
     durationSeconds: positiveInt('duration', values.duration ?? (quick ? '5' : '15')),
     warmupSeconds: positiveInt('warmup', values.warmup ?? (quick ? '2' : '5'), 0),
@@ -101,6 +110,7 @@ function readFlags(argv: string[]): Flags {
     cache: values.cache === true,
     faults: values.faults === true,
     phaseSeconds: positiveInt('phase', values.phase ?? (quick ? '6' : '15')),
+    auth: values.auth === true,
     otlp: values.otlp === true,
   };
 }
@@ -126,10 +136,13 @@ function writeBenchConfig(
     sourceCache?: SourceCachePolicy;
     name?: string;
     otlpEndpoint?: string;
+    /** Top-level keys set over the demo config (auth, rateLimits, ...). */
+    root?: Record<string, unknown>;
     edit?: (config: { sources: Record<string, unknown>[]; [key: string]: unknown }) => void;
   },
 ): string {
   const config = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { sources: Record<string, unknown>[]; links?: string; cache?: unknown; telemetry?: unknown; [key: string]: unknown };
+  Object.assign(config, options.root);
   const absolute = (path: unknown): unknown => (typeof path === 'string' && !/^https?:\/\//.test(path) ? resolve(ROOT, path) : path);
   for (const source of config.sources) {
     for (const key of ['spec', 'proto', 'schema']) if (key in source) source[key] = absolute(source[key]);
@@ -222,8 +235,8 @@ async function startStack(options: { configFile: string; latencyMs: number; labe
  * One request to a server before measuring: a wrong answer stops the run with the body shown. Returns the
  * response's `Cache-Status` header (null when there is none).
  */
-async function checkOnce(name: string, url: string, body: string, expected: BodyExpectation): Promise<string | null> {
-  const response = await fetch(url, { method: 'POST', headers: GRAPHQL_HEADERS, body });
+async function checkOnce(name: string, url: string, body: string, expected: BodyExpectation, headers: Record<string, string> = {}): Promise<string | null> {
+  const response = await fetch(url, { method: 'POST', headers: { ...GRAPHQL_HEADERS, ...headers }, body });
   const text = await response.text();
   const right = typeof expected === 'string' ? text === expected : expected(text);
   if (!right || response.status !== 200) {
@@ -554,6 +567,95 @@ async function runCacheBench(flags: Flags, context: { tempDir: string; stamp: st
   if (wrong > 0 || failed > 0) process.exitCode = 1;
 }
 
+// ---------------------------------------------------------------------------------------------- the access-layer benchmark (--auth)
+
+const BENCH_JWT = { secret: 'interchange-bench-secret-at-least-32-characters', issuer: 'https://idp.bench', audience: 'interchange' };
+/** Two rules that apply to every request and never refuse: what checking them costs, not what refusing does. */
+const BENCH_RATE_LIMITS = [
+  { by: 'ip', points: 1_000_000_000, windowSeconds: 1 },
+  { by: 'user', points: 1_000_000_000, windowSeconds: 60 },
+];
+
+async function runAuthBench(flags: Flags, context: { tempDir: string; stamp: string; clockTicks: number }): Promise<void> {
+  const { tempDir, stamp, clockTicks } = context;
+  const { SignJWT } = await import('jose');
+  const token = await new SignJWT({ sub: 'bench-user', scope: 'bench' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(BENCH_JWT.issuer)
+    .setAudience(BENCH_JWT.audience)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(BENCH_JWT.secret));
+  const bearer = { authorization: `Bearer ${token}` };
+  const seedBody = JSON.stringify({ query: SEED_QUERY });
+  const seedExpected = JSON.stringify({ data: SEED_RESULT });
+  const coalescing = `request coalescing ${flags.dedupe ? "on (sources' default)" : 'off (dedupe: false)'}`;
+  const configs = {
+    plain: writeBenchConfig(tempDir, { dedupe: flags.dedupe, name: 'plain' }),
+    auth: writeBenchConfig(tempDir, { dedupe: flags.dedupe, name: 'auth', root: { auth: { jwt: BENCH_JWT, default: 'authenticated' }, rateLimits: BENCH_RATE_LIMITS } }),
+  };
+  process.stdout.write(`Interchange access-layer bench: ${flags.connections} connections, ${flags.warmupSeconds} s warm-up + ${flags.durationSeconds} s measured per server, ${coalescing}\n`);
+
+  const { backends, control, env } = await startBackends(0, '');
+  const [plainGateway, authGateway, baseline] = await Promise.all([
+    startGateway({ configFile: configs.plain, env, name: 'gateway-plain' }),
+    startGateway({ configFile: configs.auth, env, name: 'gateway-auth' }),
+    startBaseline(env, 'baseline'),
+  ]);
+  await checkOnce('gateway (plain)', gatewayUrlOf(plainGateway), seedBody, seedExpected, bearer);
+  await checkOnce('gateway (JWT + rate limits)', gatewayUrlOf(authGateway), seedBody, seedExpected, bearer);
+  const unauthenticated = await fetch(gatewayUrlOf(authGateway), { method: 'POST', headers: GRAPHQL_HEADERS, body: seedBody });
+  if (unauthenticated.status !== 401) throw new Error(`the auth gateway answered a request without a token with ${unauthenticated.status}, not 401: it is not verifying`);
+  await checkOnce('baseline', baselineUrlOf(baseline), seedBody, seedExpected, bearer);
+  const common = { body: seedBody, expectedBody: seedExpected, headers: bearer, connections: flags.connections, warmupSeconds: flags.warmupSeconds, durationSeconds: flags.durationSeconds, clockTicks, backends: control };
+  // Each server is stopped once measured, so that it does not share the machine with the next ones.
+  process.stdout.write('measuring the gateway, plain...\n');
+  const plain = await measureThroughput({ ...common, url: gatewayUrlOf(plainGateway), target: plainGateway });
+  await plainGateway.stop();
+  process.stdout.write('measuring the gateway, JWT + two rate-limit rules...\n');
+  const auth = await measureThroughput({ ...common, url: gatewayUrlOf(authGateway), target: authGateway });
+  await authGateway.stop();
+  process.stdout.write('measuring the baseline...\n');
+  const base = await measureThroughput({ ...common, url: baselineUrlOf(baseline), target: baseline });
+  await baseline.stop();
+  await backends.stop();
+
+  const added = auth.cpuMicrosPerRequest / plain.cpuMicrosPerRequest - 1;
+  const out: string[] = [
+    '',
+    `seed order query with a bearer token, ${flags.connections} connections, ${flags.durationSeconds} s measured after ${flags.warmupSeconds} s warm-up, ${coalescing}`,
+    '   plain: the gateway as configured by default; auth: + HS256 JWT verification (auth.default: authenticated) and rate limits by ip and by user',
+    throughputTable(
+      [
+        { label: 'gw plain', result: plain },
+        { label: 'gw auth', result: auth },
+        { label: 'baseline', result: base },
+      ],
+      [
+        { label: 'auth/plain', of: 1, to: 0 },
+        { label: 'plain/base', of: 0, to: 2 },
+        { label: 'auth/base', of: 1, to: 2 },
+      ],
+    ),
+    '',
+    'issue 10 target:',
+    `  added CPU per request (JWT + 2 rate-limit rules) < 10%:  ${Number.isFinite(added) ? `${(added * 100).toFixed(1)}%` : 'n/a'} ${added < 0.1 ? 'MET' : 'NOT MET'}`,
+  ];
+  const results = [plain, auth, base];
+  const wrong = results.reduce((sum, r) => sum + r.mismatches + r.warmup.mismatches, 0);
+  const failed = results.reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx + r.warmup.errors + r.warmup.non2xx, 0);
+  if (wrong > 0) out.push('', `WARNING: ${wrong} responses had a wrong body; first: ${results.map((r) => r.firstMismatch).find((m) => m !== undefined) ?? ''}`);
+  if (failed > 0) out.push('', `WARNING: ${failed} requests failed (errors, timeouts or non-2xx)`);
+  const resultFile = join(RESULTS_DIR, `auth-${stamp}.json`);
+  writeFileSync(
+    resultFile,
+    `${JSON.stringify({ at: new Date().toISOString(), node: process.version, flags, clockTicks, rateLimits: BENCH_RATE_LIMITS, plain, auth, baseline: base, addedCpuPerRequest: added, ratioToBaseline: { plain: plain.cpuMicrosPerRequest / base.cpuMicrosPerRequest, auth: auth.cpuMicrosPerRequest / base.cpuMicrosPerRequest } }, null, 2)}\n`,
+  );
+  out.push('', `results: ${resultFile}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (wrong > 0 || failed > 0) process.exitCode = 1;
+}
+
 // ---------------------------------------------------------------------------------------------- main
 
 /** The gateway (dist/) and the baseline are measured as compiled JavaScript, as they would run in production. */
@@ -595,6 +697,10 @@ async function main(): Promise<void> {
           baselineUrlOf,
         },
       );
+      return;
+    }
+    if (flags.auth) {
+      await runAuthBench(flags, { tempDir, stamp, clockTicks });
       return;
     }
     const configFile = writeBenchConfig(tempDir, { dedupe: flags.dedupe });

@@ -40,7 +40,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * nothing raises them today, and the README says so. `test/unit/errors.test.ts` fails when one of them starts
  * being raised (take it out of this set then), and when a code outside this set is raised nowhere.
  */
-export const RESERVED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['FORBIDDEN', 'RATE_LIMITED']);
+export const RESERVED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([]);
 
 export interface GatewayErrorOptions {
   /** The backend at fault; set for every error caused by one source. */
@@ -52,6 +52,8 @@ export interface GatewayErrorOptions {
    * Never for a source-scoped error: yoga would give the whole response this status.
    */
   httpStatus?: number;
+  /** Response headers that go with `httpStatus` (`WWW-Authenticate`, `Retry-After`); yoga sets them and strips them from the body. */
+  httpHeaders?: Record<string, string>;
   path?: GraphQLErrorOptions['path'];
 }
 
@@ -63,7 +65,7 @@ export interface GatewayErrorOptions {
 export function createGatewayError(code: ErrorCode, message: string, options: GatewayErrorOptions = {}): GraphQLError {
   const extensions: Record<string, unknown> = { code, ...options.extensions };
   if (options.source !== undefined) extensions['source'] = options.source;
-  if (options.httpStatus !== undefined) extensions['http'] = { status: options.httpStatus };
+  if (options.httpStatus !== undefined) extensions['http'] = { status: options.httpStatus, ...(options.httpHeaders ? { headers: options.httpHeaders } : {}) };
   return new GraphQLError(message, { extensions, ...(options.path ? { path: options.path } : {}) });
 }
 

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { AdminStatus } from './status.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
@@ -16,6 +16,8 @@ export interface AdminOptions {
   purge: (source: string, operation?: string, args?: Record<string, unknown>) => Promise<number | undefined>;
   /** Source names that exist now, to reject a purge of a typo instead of purging nothing quietly. */
   sourceNames: () => readonly string[];
+  /** Clients throttled now by abnormal-behaviour detection (`GET /admin/api/throttled`). Default: none listed. */
+  throttled?: () => readonly unknown[];
   /** What `/admin/api/stats` reports: the history, events and sources. Without it the route answers 404. */
   stats?: StatsSource;
   /** Milliseconds between two `tick` events of the stats stream. Default 1000. */
@@ -28,10 +30,12 @@ function json(fetchAPI: { Response: typeof Response }, status: number, body: unk
   return new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 }
 
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * Constant-time in the token's content and its length: both sides are hashed to 32 bytes first, so neither a
+ * wrong prefix nor a wrong length answers faster.
+ */
+export function sameToken(given: string, expected: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
 }
 
 /**
@@ -42,6 +46,7 @@ function sameToken(given: string, expected: string): boolean {
  *                                          stream (`snapshot`, then a `tick` a second)
  * `/admin/assets/*`: the dashboard's script and its bundled chart library (code, no data: public).
  *   POST /admin/api/cache/purge {source, operation?, args?}   drop cached entries
+ *   GET  /admin/api/throttled              clients throttled by abnormal-behaviour detection
  */
 export function useAdmin(options: AdminOptions): Plugin {
   return {
@@ -63,6 +68,7 @@ export function useAdmin(options: AdminOptions): Plugin {
 
       const route = `${request.method} ${url.pathname.slice('/admin/api/'.length)}`;
       if (route === 'GET status') return endResponse(json(fetchAPI, 200, await options.status()));
+      if (route === 'GET throttled') return endResponse(json(fetchAPI, 200, { throttled: options.throttled?.() ?? [] }));
       if (route === 'GET stats' && options.stats) {
         const stats = options.stats;
         if (!(request.headers.get('accept') ?? '').includes('text/event-stream')) return endResponse(json(fetchAPI, 200, statsSnapshot(stats)));

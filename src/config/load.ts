@@ -7,6 +7,7 @@ import { interpolateEnv, type InterpolationProblem } from './interpolate.js';
 import { SOURCE_KIND_NAMES, sourceKindOf } from '../sources/registry.js';
 import { replicasOf } from '../sources/endpoints.js';
 import { configSchema, type ParsedConfig, type SourceConfig } from './schema.js';
+import { checkAccess, resolveAccessPaths } from './check-access.js';
 
 /** A validated, defaulted, frozen config with every path made absolute. */
 export type GatewayConfig = Readonly<ParsedConfig> & {
@@ -75,7 +76,7 @@ function issueToProblem(issue: z.core.$ZodIssue, file: string): Problem {
 
 function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
   const sources = config.sources.map((source) => sourceKindOf(source).resolvePaths(source, baseDir) as SourceConfig);
-  return { ...config, sources, ...(config.links ? { links: resolve(baseDir, config.links) } : {}) };
+  return resolveAccessPaths({ ...config, sources, ...(config.links ? { links: resolve(baseDir, config.links) } : {}) }, baseDir);
 }
 
 /** What the schema cannot say: unique names, files that exist, endpoints each kind can call. */
@@ -98,6 +99,7 @@ function checkSemantics(config: ParsedConfig, file: string): Problem[] {
     problems.push(...checkReplicaSettings(source, `sources[${index}]`).map((p) => ({ file, ...p })));
   });
   if (config.links !== undefined && !isReadableFile(config.links)) problems.push({ file, at: 'links', message: `file not found: ${config.links}` });
+  problems.push(...checkAccess(config, file));
   return problems;
 }
 

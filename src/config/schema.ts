@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cachePolicySchema } from '../sources/source-config.js';
 import { sourceConfigSchema } from '../sources/registry.js';
+import { limitsAccessFields, rootAccessFields, serverAccessFields } from './access-schema.js';
 
 /**
  * The configuration file's schema: types, defaults and documentation in one place.
@@ -22,6 +23,7 @@ export const configSchema = z.strictObject({
        * deadline), so a chain of links can never take k × the call timeout. Default 30000.
        */
       requestTimeoutMs: z.number().int().positive().default(30_000),
+      ...serverAccessFields,
     })
     .prefault({}),
   cache: cachePolicySchema
@@ -59,6 +61,7 @@ export const configSchema = z.strictObject({
       maxDirectives: z.number().int().nonnegative().default(50),
       /** Hide "Did you mean ...?" field suggestions in errors. Default false. */
       blockFieldSuggestions: z.boolean().default(false),
+      ...limitsAccessFields,
     })
     .prefault({}),
   admin: z
@@ -69,8 +72,11 @@ export const configSchema = z.strictObject({
        */
       // '' counts as unset, so `token: ${ADMIN_TOKEN:-}` disables the API when the variable is not set.
       token: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+      /** Bearer token `/metrics` requires (16+ characters; '' counts as unset). Default none: `/metrics` is open. */
+      metricsToken: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
     })
     .prefault({}),
+  ...rootAccessFields,
   // ---- observability (issue 12): tracing export, the per-request log line, bounded metric labels
   telemetry: z
     .strictObject({

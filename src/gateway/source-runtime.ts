@@ -2,6 +2,7 @@ import { stableKey } from '../cache/stable-key.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { SourcePipeline, SourceResilienceStatus } from '../pipeline/index.js';
 import type { CallOutcome, SourceCall } from '../pipeline/types.js';
+import { claimHeaders } from '../request/caller.js';
 import { REQUEST_ID_HEADER } from '../request/request-id.js';
 import type { RequestState } from '../request/state.js';
 import type { ConvertedSource, OperationSpec, Transport } from '../sources/types.js';
@@ -39,8 +40,8 @@ export interface SourceRuntimeOptions {
   converted: ConvertedSource;
   transport: Transport;
   pipeline: SourcePipeline;
-  /** Extra key material separating callers in private cache entries. */
-  scopeKeyOf: (state: RequestState) => string;
+  /** Extra key material separating callers in private cache entries, from the request and the headers the call sends. */
+  scopeKeyOf: (state: RequestState, sent: Readonly<Record<string, string>>) => string;
   /** Client sent `Cache-Control: no-cache` and it is allowed. */
   bypassCacheOf: (state: RequestState) => boolean;
   /** `server.requestTimeoutMs`: the request's budget for backend calls, from its first call. Default: none. */
@@ -50,34 +51,37 @@ export interface SourceRuntimeOptions {
 export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntime {
   const { config, converted, transport, pipeline } = options;
   const forward = (config.forwardHeaders ?? []).map((h) => h.toLowerCase());
+  const claims = config.claimsToHeaders ?? {};
+  const sendsClaims = Object.keys(claims).length > 0;
 
+  /** What reaches the backend from the caller: allowlisted client headers, then headers made from verified claims. */
   function forwardedHeaders(state: RequestState): Record<string, string> {
     const out: Record<string, string> = {};
     for (const name of forward) {
       const value = state.headers.get(name);
       if (value !== null) out[name] = value;
     }
-    return out;
-  }
-
-  /** The allowed client headers, and the request's id so a backend's logs can be joined with ours. */
-  function headersFor(state: RequestState): Record<string, string> {
-    const headers = forward.length > 0 ? forwardedHeaders(state) : {};
-    if (state.requestId !== undefined) headers[REQUEST_ID_HEADER] = state.requestId;
-    return headers;
+    // A claim wins over a client header of the same name: the client must not be able to claim another user.
+    return sendsClaims ? Object.assign(out, claimHeaders(state.caller?.identity, claims)) : out;
   }
 
   function sourceCall(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): SourceCall {
+    const headers = forward.length > 0 || sendsClaims ? forwardedHeaders(state) : {};
+    // The caller's headers key private entries and shared calls; the request id, new on every request, must not.
+    const scopeKey = options.scopeKeyOf(state, headers);
+    // The request's id goes to the backend too, so its logs can be joined with ours.
+    if (state.requestId !== undefined) headers[REQUEST_ID_HEADER] = state.requestId;
     return {
       source: config.name,
       operation,
       args,
-      headers: headersFor(state),
+      headers,
       signal: state.signal,
       path,
       outcome: {},
       bypassCache: options.bypassCacheOf(state),
-      scopeKey: options.scopeKeyOf(state),
+      scopeKey,
+      caller: state.caller,
       request: state,
       ...(options.requestTimeoutMs !== undefined ? { requestDeadline: state.startedAt + options.requestTimeoutMs } : {}),
     };

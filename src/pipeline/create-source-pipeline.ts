@@ -1,6 +1,7 @@
 import { replicasOf } from '../sources/endpoints.js';
 import type { Transport } from '../sources/types.js';
 import { activeHealthSettingsOf, startActiveHealth } from './active-health.js';
+import { authStage } from './auth.js';
 import { backpressureStage } from './backpressure.js';
 import { breakerStage, retainedSourceCircuit } from './breaker.js';
 import { cacheStage } from './cache.js';
@@ -23,6 +24,8 @@ import { composeStages, composeStreamStages, type Stage, type StreamStage, type 
  *   metrics        outermost, so it labels each call with what the client got: `ok`, `hit`, `stale`, `fallback`,
  *                  or the error code error mapping made (inside it, every failure would still be a TransportError);
  *   tracing        a span per call (only when telemetry.otlp is configured), also seeing the final code;
+ *   auth           the caller may call this operation (FORBIDDEN / UNAUTHENTICATED otherwise): before the cache,
+ *                  so no cached answer reaches a caller the backend would not have answered;
  *   error mapping  TransportErrors and bugs below become GraphQL errors with `extensions.code` and `.source`;
  *   fallback       the ladder's third rung: the operation's configured value when nothing below could answer;
  *   cache          a fresh entry answers without calling; stale-while-revalidate, stale-if-error and coalescing
@@ -46,6 +49,7 @@ import { composeStages, composeStreamStages, type Stage, type StreamStage, type 
 export const BUILTIN_STAGES: readonly PipelineStage[] = [
   metricsStage,
   tracingStage,
+  authStage,
   errorMappingStage,
   fallbackStage,
   cacheStage,

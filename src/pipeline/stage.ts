@@ -8,10 +8,9 @@ import type { Stage, StreamStage } from './types.js';
 
 /**
  * The built-in places in the pipeline, outermost first (see `BUILTIN_STAGES` in `create-source-pipeline.ts`).
- * `tracing` is a slot: a named position that stays empty until its feature lands, so a stage can already be
- * put before it.
+ * Every one is built; `tracing` is only present in a source's pipeline when tracing is configured.
  */
-export type BuiltinStageName = 'metrics' | 'tracing' | 'error-mapping' | 'fallback' | 'cache' | 'breaker' | 'backpressure' | 'retry' | 'timeout';
+export type BuiltinStageName = 'metrics' | 'tracing' | 'auth' | 'error-mapping' | 'fallback' | 'cache' | 'breaker' | 'backpressure' | 'retry' | 'timeout';
 
 /** What a stage is built from: one source of one generation, and what the gateway shares with every stage. */
 export interface StageContext {

@@ -1,4 +1,4 @@
-import type { CallOutcome, RequestState } from '../request/state.js';
+import type { CallOutcome, Caller, RequestState } from '../request/state.js';
 import type { HttpCaching, OperationSpec, Transport } from '../sources/types.js';
 
 export type { CallOutcome };
@@ -18,8 +18,13 @@ export interface SourceCall {
   readonly outcome: CallOutcome;
   /** Client sent `Cache-Control: no-cache` and the config allows it: skip fresh cache hits. */
   readonly bypassCache: boolean;
-  /** Key that separates callers for private cache entries ('' for anonymous callers). */
+  /**
+   * Key that separates callers for private cache entries and shared in-flight calls: the caller's identity and
+   * every header value sent to the source ('' for anonymous callers whose calls send nothing caller-specific).
+   */
   readonly scopeKey: string;
+  /** Who is calling (identity, IP, operation), when the access layer saw the request; authorization and audit read it. */
+  readonly caller?: Caller | undefined;
   /** Epoch ms by which this call is abandoned; set by the timeout stage. */
   readonly deadline?: number;
   /** HTTP caching exchange with the transport, set by the cache stage (see `TransportCall.http`). */

@@ -32,6 +32,36 @@ export interface StaleMark {
   readonly age: number;
 }
 
+/** A caller whose token was verified (issue 10): what authorization, cache keys and claim headers use. */
+export interface Identity {
+  /** The `sub` claim ('' when the token has none). */
+  readonly subject: string;
+  /** The `iss` claim, when there is one: with the subject, the caller's identity in cache keys. */
+  readonly issuer?: string | undefined;
+  /** Every claim of the verified token. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The token's scopes (from `auth.jwt.scopesClaim`). */
+  readonly scopes: ReadonlySet<string>;
+}
+
+/** Who is calling and what, as the access layer learnt it; set once per request by its plugins. */
+export interface Caller {
+  /** The verified token's holder; undefined for an anonymous caller (or when auth is off). */
+  identity?: Identity | undefined;
+  /** The client's IP address (`unknown` without a socket, e.g. `gateway.fetch()` without a proxy header). */
+  ip: string;
+  /** `x-request-id` when the client sent a sane one, else a generated UUID. */
+  requestId: string;
+  /** The operation's name, when the request named one or the document has exactly one named operation. */
+  operationName?: string | undefined;
+  /** The document text (the audit log writes its SHA-256). */
+  document?: string | undefined;
+  /** The operation's cost (`limits.queryCost`), once computed: what cost-weighted rate limits charge. */
+  cost?: number | undefined;
+  /** The request's variables, for the audit log. */
+  variables?: Readonly<Record<string, unknown>> | undefined;
+}
+
 /** Everything one GraphQL request accumulates about its backend calls. */
 export interface RequestState {
   readonly headers: Headers;
@@ -50,6 +80,8 @@ export interface RequestState {
   readonly memo: Map<string, Promise<{ value: unknown; outcome: CallOutcome }>>;
   /** Hash of the caller's identity for private cache entries; computed on first use. */
   scopeKey?: string;
+  /** The caller, once the access layer's plugins have seen the request. */
+  caller?: Caller;
   /** Per-request DataLoaders of batched links, by link id. */
   readonly loaders: Map<string, unknown>;
   /** Per-request concurrency limits of unbatched links, by target source. */

@@ -13,10 +13,16 @@ import { createTelemetry, type Telemetry } from '../observability/telemetry.js';
 import { startTracing } from '../observability/tracing.js';
 import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
+import { corsOptionsFor } from '../security/cors.js';
+import { useRequestGuards } from '../security/use-request-guards.js';
+import { readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
 import { endpointUrls } from '../sources/endpoints.js';
 import { peekRequestState } from '../request/state.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { Transport } from '../sources/types.js';
+import { createAuditStage } from '../pipeline/audit.js';
+import { createAuditLog } from '../security/audit-log.js';
+import { createAccessLayer } from './access-plugins.js';
 import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
 import { settingsReadAtStart } from './settings-read-at-start.js';
 import { useGenerationHolds } from './use-generation-holds.js';
@@ -45,6 +51,8 @@ export interface GatewayOptions {
   transportFor?: (source: LoadedSource) => Transport;
   /** Milliseconds a replaced generation waits for its in-flight requests before it is closed anyway. Default 30000. */
   drainMs?: number;
+  /** The clock of abuse detection (tests pass a fake one). Default Date.now. */
+  now?: () => number;
   /**
    * The verified user of a request for its log line (an id, never a credential). Default: `user` of the
    * request's state when authentication put one there (a string, or an object's `id` or `sub`).
@@ -54,7 +62,11 @@ export interface GatewayOptions {
 
 /** `user` as the authentication plugins leave it in the request's state: a string or an object with `id`/`sub`. */
 function defaultUserOf(request: Request): string | undefined {
-  const user = (peekRequestState(request) as { user?: unknown } | undefined)?.user;
+  const state = peekRequestState(request);
+  // The access layer's verified identity first (issue 10): its subject is an id, never a credential.
+  const subject = state?.caller?.identity?.subject;
+  if (subject) return subject;
+  const user = (state as { user?: unknown } | undefined)?.user;
   if (typeof user === 'string') return user;
   if (user !== null && typeof user === 'object') {
     const id = (user as { id?: unknown; sub?: unknown }).id ?? (user as { sub?: unknown }).sub;
@@ -95,6 +107,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     onError: () => metrics.cacheEvents.inc({ source: '*', event: 'store_error' }),
   });
   const retained = createRetainedState();
+  // One audit log for every generation (its destination is read at start); sources opt in per generation.
+  const audit = createAuditLog(config.audit, (err) => logger.warn({ err }, 'writing the audit log failed'));
   // Tracing is read at start; without an endpoint no OpenTelemetry module is even loaded.
   const otlp = config.telemetry.otlp;
   const tracing = otlp.endpoint === undefined ? undefined : await startTracing({ endpoint: otlp.endpoint, headers: otlp.headers, serviceName: otlp.serviceName, sampleRatio: otlp.sampleRatio });
@@ -105,7 +119,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     store,
     retained,
     telemetry,
-    ...(options.stages ? { stages: options.stages } : {}),
+    stages: [createAuditStage(audit), ...(options.stages ?? [])],
     ...(options.transportFor ? { transportFor: options.transportFor } : {}),
   };
   let first: Generation;
@@ -148,6 +162,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
 
   // The plugins in the order they run, each readable on its own; a library user's come last.
+  const configOf = (request: Request) => generations.pin(request).config;
+  const access = await createAccessLayer({ generations, logger, metrics, events: telemetry.events, rateLimitStore: config.rateLimitStore, ...(options.now ? { now: options.now } : {}) });
   const plugins: Plugin[] = [
     useRequestId(), // x-request-id accepted or made, on every response and every backend call
     ...(tracing ? [useTracing(tracing)] : []), // a span per request, the client's traceparent continued
@@ -159,10 +175,19 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       log: config.telemetry.requestLog,
       userOf: options.userOf ?? defaultUserOf,
     }), // requests by operation and outcome, the dashboard's history, one log line per request
-    useRequestBodyLimit(), // 413 over 1 MB
+    useRequestGuards({
+      settings: (request) => {
+        const { server, limits } = configOf(request);
+        return { csrfPrevention: server.csrfPrevention, introspection: server.introspection, maxVariablesBytes: limits.maxVariablesBytes, maxIntrospectionDepth: limits.maxIntrospectionDepth };
+      },
+    }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
+    useRequestBodyLimit(config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
     useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
+    ...(config.server.trustedDocuments !== undefined ? [useTrustedDocuments(readTrustedDocuments(config.server.trustedDocuments))] : []), // only listed documents
+    ...(config.server.persistedQueries ? [useAutomaticPersistedQueries()] : []), // APQ: a known hash stands for its document
+    ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
     useHealth({ isReady: () => true }), // /healthz, /readyz
-    useMetricsEndpoint(metrics), // /metrics
+    useMetricsEndpoint(metrics, () => generations.current.config.admin.metricsToken), // /metrics (admin.metricsToken)
     useGenerationHolds(generations), // a replaced generation stays open while its requests run
     useStaleMarker(), // extensions.stale + Cache-Status
     useFallbackMarker(), // extensions.fallback
@@ -171,6 +196,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       status: () => collectStatus(statusView(), metrics),
       purge: (source, operation, args) => purgeCache(store, { source, operation, args }, generations.current.sources.get(source)?.converted.operations.values() ?? []),
       sourceNames: () => [...generations.current.sources.keys()],
+      throttled: () => access.throttled(),
       stats: { telemetry, view: () => ({ ...statusView(), configVersion: version }) },
     }), // /admin, /admin/assets/*, /admin/api/*
     ...(options.plugins ?? []),
@@ -188,6 +214,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     landingPage: false,
     logging: false,
     maxRequestBodySize: false, // see useRequestBodyLimit
+    // Read per request so a reload can change it; yoga's default would echo any Origin with credentials.
+    cors: (request) => corsOptionsFor(generations.current.config.server.cors, request),
+    batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
     plugins,
   });
 
@@ -220,9 +249,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       logger.info({ sources: [...generation.sources.keys()] }, 'configuration reloaded');
     },
     async [Symbol.asyncDispose]() {
+      await access[Symbol.asyncDispose]();
       await generations[Symbol.asyncDispose]();
       retained[Symbol.dispose]();
       await store[Symbol.asyncDispose]();
+      await audit[Symbol.asyncDispose]();
       // Flushes the spans not exported yet.
       await tracing?.[Symbol.asyncDispose]();
     },

@@ -52,13 +52,20 @@ export function attachGraphqlWs(server: Server, gateway: Gateway): GraphqlWsServ
     });
   });
 
+  // The upgrade request goes along as the server context, as node:http's request does for HTTP: the access layer
+  // reads the client's address from it (rate limits by IP, abuse detection), instead of one "unknown" client.
   const relay = (operation: RelayedOperation, accept: string): Promise<Response> =>
-    gateway.fetch(`http://${operation.request.headers.host ?? 'localhost'}/graphql`, {
-      method: 'POST',
-      headers: relayedHeaders(operation.request, accept),
-      body: JSON.stringify({ query: operation.payload.query, variables: operation.payload.variables ?? undefined, operationName: operation.payload.operationName ?? undefined }),
-      signal: operation.signal,
-    });
+    // yoga is typed without a server context (gateway.fetch has none); node:http hands it `{ req, res }`, as here.
+    (gateway.yoga.fetch as unknown as (input: string, init: RequestInit, context: { req: IncomingMessage }) => Promise<Response>)(
+      `http://${operation.request.headers.host ?? 'localhost'}/graphql`,
+      {
+        method: 'POST',
+        headers: relayedHeaders(operation.request, accept),
+        body: JSON.stringify({ query: operation.payload.query, variables: operation.payload.variables ?? undefined, operationName: operation.payload.operationName ?? undefined }),
+        signal: operation.signal,
+      },
+      { req: operation.request },
+    );
 
   const cleanup = useServer(
     {

@@ -1,11 +1,23 @@
 import type { Plugin } from 'graphql-yoga';
+import { sameToken } from '../admin/use-admin.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 
-/** `/metrics` in the Prometheus text format, and a count of GraphQL responses by status. */
-export function useMetricsEndpoint(metrics: GatewayMetrics): Plugin {
+/**
+ * `/metrics` in the Prometheus text format, and a count of GraphQL responses by status. With `token` (the current
+ * `admin.metricsToken`), a scrape must send `Authorization: Bearer <token>` (401 otherwise).
+ */
+export function useMetricsEndpoint(metrics: GatewayMetrics, token: () => string | undefined = () => undefined): Plugin {
   return {
-    async onRequest({ url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== '/metrics') return;
+      const expected = token();
+      if (expected !== undefined) {
+        const given = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '')?.[1];
+        if (given === undefined || !sameToken(given, expected)) {
+          endResponse(new fetchAPI.Response('missing or wrong metrics token\n', { status: 401, headers: { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' } }));
+          return;
+        }
+      }
       endResponse(new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
     },
     onResponse({ response }) {

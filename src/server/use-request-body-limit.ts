@@ -4,8 +4,8 @@ import { createGatewayError } from '../errors.js';
 /** Largest accepted request body, in bytes. */
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
-function tooLarge() {
-  return createGatewayError('BAD_REQUEST', `Request body too large (over ${MAX_REQUEST_BODY_BYTES} bytes)`, { httpStatus: 413 });
+function tooLarge(limit: number) {
+  return createGatewayError('BAD_REQUEST', `Request body too large (over ${limit} bytes)`, { httpStatus: 413 });
 }
 
 /**
@@ -24,7 +24,7 @@ export function useRequestBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
       const contentLength = request.headers.get('content-length');
       if (contentLength !== null) {
         if (!/^\d+$/.test(contentLength)) throw createGatewayError('BAD_REQUEST', 'Content-Length header is invalid', { httpStatus: 400 });
-        if (Number(contentLength) > limit) throw tooLarge();
+        if (Number(contentLength) > limit) throw tooLarge(limit);
         return;
       }
       if (!requestParser || !request.body) return;
@@ -39,7 +39,7 @@ export function useRequestBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
           size += value.byteLength;
           if (size > limit) {
             await reader.cancel();
-            throw tooLarge();
+            throw tooLarge(limit);
           }
           chunks.push(value);
         }

@@ -20,12 +20,38 @@ export const cachePolicySchema = z
     /** Seconds past `ttl` during which an entry is served when the backend fails. Default 86400 (24 h). */
     staleIfError: z.number().nonnegative().optional(),
     /**
-     * Whose data an entry is: `public` (shared by every caller) or `private` (keyed by a hash of the caller's
-     * `Authorization` and `Cookie` headers). Default `private`.
+     * Whose data an entry is: `public` (shared by every caller) or `private` (keyed by the caller: the verified
+     * token's subject when `auth` is on, else a hash of `Authorization` and `Cookie`, plus every header forwarded
+     * to the source). `public` is refused for a source that forwards headers or claims. Default `private`.
      */
     scope: z.enum(['public', 'private']).optional(),
   })
   .describe('cache policy');
+
+// --- access (issue 10): who may call a source or an operation, and what is recorded about it ---
+
+/** A claim's required value: one value, or a list of which any one will do. */
+const claimValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/**
+ * Who may call: `public` (anyone), `authenticated` (any valid token), `{ scopes: [...] }` (a valid token whose
+ * scope claim holds every scope listed) or `{ claims: { role: admin } }` (a valid token whose claims have these
+ * values: equal, or containing the value when the claim is a list; a list here means any of its values).
+ * `scopes` and `claims` may be combined: both must hold.
+ */
+export const accessRuleSchema = z.union([
+  z.enum(['public', 'authenticated']),
+  z
+    .strictObject({
+      scopes: z.array(z.string().min(1)).min(1).optional(),
+      claims: z.record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)])).optional(),
+    })
+    .refine((rule) => rule.scopes !== undefined || rule.claims !== undefined, 'needs scopes or claims'),
+]);
+export type AccessRule = z.infer<typeof accessRuleSchema>;
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name');
+// --- end access ---
 
 /** Per-operation settings, keyed by the operation's field name. */
 export const operationSettingsSchema = z.strictObject({
@@ -34,6 +60,10 @@ export const operationSettingsSchema = z.strictObject({
   /** Milliseconds one call of this operation may take. Default: the source's `timeoutMs`. */
   timeoutMs: durationMs.min(1).optional(),
   ...operationResilienceFields,
+  /** Who may call this operation, over the source's `auth`. Default: the source's rule. */
+  auth: accessRuleSchema.optional(),
+  /** Write an audit line for every call of this operation (see `audit`). Default: the source's `audit`. */
+  audit: z.boolean().optional(),
 });
 
 export const sourceConfigFields = {
@@ -61,6 +91,15 @@ export const sourceConfigFields = {
   operations: z.record(z.string(), operationSettingsSchema).optional(),
   // Replicas, balancing, health, breaker, retries, backpressure (resilience-config.ts); `endpoints` is there.
   ...resilienceConfigFields,
+  /** Who may call this source's operations (root fields and links alike). Default: `auth.default`. */
+  auth: accessRuleSchema.optional(),
+  /**
+   * Claims of the caller's verified token sent to this backend as headers (gRPC: metadata), e.g.
+   * `{ sub: x-user-id }`. A claim the token lacks sends no header; a list claim is joined with ','. Default none.
+   */
+  claimsToHeaders: z.record(z.string().min(1), headerName.transform((h) => h.toLowerCase())).optional(),
+  /** Write an audit line for every call of this source (the `audit` section says where). Default false. */
+  audit: z.boolean().optional(),
 };
 
 /** What every kind's config has in common, as the gateway reads it (pipeline, links, admin). */

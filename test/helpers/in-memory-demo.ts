@@ -3,6 +3,7 @@ import { buildSchema, execute, parse, type GraphQLSchema } from 'graphql';
 import { DEMO_CONFIG } from '../../src/cli/demo.js';
 import { loadConfigFile, validateConfig, type GatewayConfig } from '../../src/config/load.js';
 import { createOrders, createProducts, createReviews, createShipments } from '../../src/demo/data.js';
+import { ConfigInvalidError } from '../../src/errors.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/create-gateway.js';
 import { httpCallFailure } from '../../src/sources/call-failure.js';
 import type { OperationSpec, Transport, TransportCall } from '../../src/sources/types.js';
@@ -204,6 +205,17 @@ export function demoConfig(edit?: (raw: Record<string, unknown>) => void): Gatew
   delete raw['file'];
   edit(raw);
   return validateConfig(raw, DEMO_CONFIG, { env });
+}
+
+/** The problems (`key: message`) of the demo config with `edit` applied; [] when it is valid. */
+export function demoConfigProblems(edit: (raw: Record<string, unknown>) => void): string[] {
+  try {
+    demoConfig(edit);
+  } catch (error) {
+    if (!(error instanceof ConfigInvalidError)) throw error;
+    return error.problems.map((p) => `${p.at}: ${p.message}`);
+  }
+  return [];
 }
 
 /** A source entry of a raw demo config, to edit it. */

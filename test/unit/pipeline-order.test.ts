@@ -55,9 +55,9 @@ function pipelineFor(sourceName: string, options: { stages?: PipelineStage[]; tr
 }
 
 describe('the pipeline order', () => {
-  it('is metrics ▸ tracing ▸ error mapping ▸ fallback ▸ cache ▸ breaker ▸ backpressure ▸ retry ▸ timeout, then replicas', () => {
-    expect(BUILTIN_STAGES.map((s) => s.name)).toEqual(['metrics', 'tracing', 'error-mapping', 'fallback', 'cache', 'breaker', 'backpressure', 'retry', 'timeout']);
-    // Empty slots, and stages a source's config leaves out (no fallback configured), take no place in a built pipeline.
+  it('is metrics ▸ tracing ▸ auth ▸ error mapping ▸ fallback ▸ cache ▸ breaker ▸ backpressure ▸ retry ▸ timeout, then replicas', () => {
+    expect(BUILTIN_STAGES.map((s) => s.name)).toEqual(['metrics', 'tracing', 'auth', 'error-mapping', 'fallback', 'cache', 'breaker', 'backpressure', 'retry', 'timeout']);
+    // Stages a source's config leaves out (no tracing, no auth.jwt, no fallback configured) take no place in a built pipeline.
     expect(pipelineFor('inventory').pipeline.order).toEqual(['metrics', 'error-mapping', 'cache', 'breaker', 'backpressure', 'retry', 'timeout', 'replicas']);
     const bare = pipelineFor('inventory', {
       edit: (raw) => void Object.assign(rawSource(raw, 'inventory'), { breaker: { enabled: false }, retry: { attempts: 0 }, operations: { product: { fallback: null } } }),
@@ -71,6 +71,7 @@ describe('the pipeline order', () => {
     expect(orderStages(stages).map((s) => s.name)).toEqual([
       'metrics',
       'tracing',
+      'auth',
       'error-mapping',
       'fallback',
       'audit',

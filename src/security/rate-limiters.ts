@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimitRule } from '../config/access-schema.js';
+import type { Logger } from '../observability/logger.js';
+
+export type { RateLimitRule };
+
+/** The counters of every rule, kept by the gateway across reloads: a reload that keeps a rule keeps its counts. */
+export interface RateLimiters extends AsyncDisposable {
+  /** `memory` or `redis`. */
+  readonly kind: 'memory' | 'redis';
+  /** The limiter of `rule` (made on first use). */
+  limiterFor(rule: RateLimitRule): RateLimiterAbstract;
+}
+
+export interface RateLimitersOptions {
+  /** `memory`, or a `redis://` URL whose counters every gateway node shares. */
+  store: string;
+  logger: Logger;
+}
+
+/** A rule's identity: the same rule in every process and generation gets the same counters. */
+function ruleKey(rule: RateLimitRule): string {
+  return createHash('sha256').update(JSON.stringify(rule)).digest('base64url').slice(0, 16);
+}
+
+/**
+ * rate-limiter-flexible's fixed-window counters, in memory or in Redis (atomic increments in one Lua call, so
+ * nodes sharing a Redis share each budget). While Redis is unreachable each node falls back to its own memory
+ * counters (the library's insurance limiter) rather than refusing or letting everything through.
+ */
+export async function createRateLimiters(options: RateLimitersOptions): Promise<RateLimiters> {
+  const limiters = new Map<string, RateLimiterAbstract>();
+  // Rules are frozen config objects, the same per generation: hashing one is needed once, not per request.
+  const byRule = new WeakMap<RateLimitRule, RateLimiterAbstract>();
+  let client: ReturnType<typeof import('@redis/client').createClient> | undefined;
+  if (options.store !== 'memory') {
+    const { createClient } = await import('@redis/client');
+    client = createClient({ url: options.store, socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000) } });
+    client.on('error', (err: unknown) => options.logger.debug({ err }, 'rate-limit store error'));
+    try {
+      await client.connect();
+    } catch (err) {
+      options.logger.warn({ err }, 'the rate-limit store is unreachable; counting in memory until it is back');
+    }
+  }
+  return {
+    kind: client ? 'redis' : 'memory',
+    limiterFor(rule) {
+      const known = byRule.get(rule);
+      if (known) return known;
+      const key = ruleKey(rule);
+      let limiter = limiters.get(key);
+      if (!limiter) {
+        const base = { points: rule.points, duration: rule.windowSeconds, keyPrefix: `interchange:rl:${key}` };
+        limiter = client
+          ? new RateLimiterRedis({ ...base, storeClient: client, useRedisPackage: true, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(base) })
+          : new RateLimiterMemory(base);
+        limiters.set(key, limiter);
+      }
+      byRule.set(rule, limiter);
+      return limiter;
+    },
+    async [Symbol.asyncDispose]() {
+      if (client?.isOpen) await client.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** The outcome of charging one rule: the counts after the charge, and whether it went over. */
+export interface RuleCharge {
+  readonly rule: RateLimitRule;
+  readonly limited: boolean;
+  readonly remaining: number;
+  /** Milliseconds until the window resets. */
+  readonly resetMs: number;
+}
+
+/** Charges `points` to `key` under `rule`; a store failure (not an exceeded limit) lets the request through. */
+export async function charge(limiter: RateLimiterAbstract, rule: RateLimitRule, key: string, points: number): Promise<RuleCharge | undefined> {
+  try {
+    const res = await limiter.consume(key, points);
+    return { rule, limited: false, remaining: res.remainingPoints, resetMs: res.msBeforeNext };
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return { rule, limited: true, remaining: 0, resetMs: error.msBeforeNext };
+    return undefined;
+  }
+}

@@ -1,0 +1,92 @@
+import type { Plugin } from 'graphql-yoga';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { createGatewayError } from '../errors.js';
+import { requestStateOf, type Caller } from '../request/state.js';
+import type { AbuseDetector, AbuseEvent, AbuseSettings } from './abuse-detector.js';
+import { charge } from './rate-limiters.js';
+
+export interface AbuseDetectionSettings extends AbuseSettings {
+  /** Requests a throttled client may make per `throttledWindowSeconds`. */
+  readonly throttledPoints: number;
+  readonly throttledWindowSeconds: number;
+}
+
+export interface AbuseDetectionOptions {
+  detector: AbuseDetector;
+  /** `abuse` of the request's generation. */
+  settings: (request: Request) => AbuseDetectionSettings;
+  /** A client was just throttled: log, count, POST to the webhook. */
+  onThrottled: (event: AbuseEvent, request: Request) => void;
+  /** The GraphQL endpoint's path: only its requests are watched. Default `/graphql`. */
+  endpoint?: string;
+}
+
+/** Statuses that count as failures for probing: invalid requests and queries, refused tokens. */
+const FAILED = new Set([400, 401, 403, 405, 413, 415]);
+
+/** The path of an absolute URL, without parsing all of it (this runs for every response). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.search(/[?#]/);
+  return url.slice(start, end < 0 ? undefined : end);
+}
+
+function clientsOf(caller: Caller): string[] {
+  return caller.identity?.subject ? [`ip:${caller.ip}`, `user:${caller.identity.subject}`] : [`ip:${caller.ip}`];
+}
+
+/**
+ * Abnormal-behaviour detection (see `createAbuseDetector` for the rule): every finished request is counted for
+ * its IP and, when known, its user; a throttled client may then make only `throttledPoints` requests per
+ * `throttledWindowSeconds` until its cool-down ends, answered 429 RATE_LIMITED with `extensions.reason:
+ * "abnormal_behaviour"` beyond that.
+ */
+export function useAbuseDetection(options: AbuseDetectionOptions): Plugin {
+  const endpoint = options.endpoint ?? '/graphql';
+  const throttles = new Map<string, RateLimiterMemory>();
+  const throttleLimiter = (settings: AbuseDetectionSettings) => {
+    const key = `${settings.throttledPoints}/${settings.throttledWindowSeconds}`;
+    let limiter = throttles.get(key);
+    if (!limiter) throttles.set(key, (limiter = new RateLimiterMemory({ points: settings.throttledPoints, duration: settings.throttledWindowSeconds, keyPrefix: 'abuse' })));
+    return limiter;
+  };
+
+  return {
+    // Not async: only a throttled client waits for its throttle's counter.
+    onParams({ request }) {
+      const settings = options.settings(request);
+      const caller = requestStateOf({ request }).caller;
+      if (!settings.enabled || !caller) return undefined;
+      const throttled = clientsOf(caller).flatMap((client) => {
+        const throttle = options.detector.throttled(client);
+        return throttle ? [{ client, throttle }] : [];
+      });
+      if (throttled.length === 0) return undefined;
+      return (async () => {
+        for (const { client, throttle } of throttled) {
+          const rule = { by: 'ip' as const, points: settings.throttledPoints, windowSeconds: settings.throttledWindowSeconds, cost: false };
+          const result = await charge(throttleLimiter(settings), rule, client, 1);
+          if (!result?.limited) continue;
+          const retryAfter = Math.max(1, Math.ceil(result.resetMs / 1000));
+          throw createGatewayError('RATE_LIMITED', `Throttled after abnormal behaviour (${throttle.kind}) until ${new Date(throttle.until).toISOString()}: ${settings.throttledPoints} requests per ${settings.throttledWindowSeconds} s; retry in ${retryAfter} s`, {
+            httpStatus: 429,
+            httpHeaders: { 'Retry-After': String(retryAfter) },
+            extensions: { reason: 'abnormal_behaviour', kind: throttle.kind, until: new Date(throttle.until).toISOString(), retryAfter },
+          });
+        }
+      })();
+    },
+    onResponse({ request, response }) {
+      const caller = requestStateOf({ request }).caller;
+      if (!caller || pathOf(request.url) !== endpoint) return;
+      const settings = options.settings(request);
+      if (!settings.enabled) return;
+      const failed = FAILED.has(response.status);
+      for (const client of clientsOf(caller)) {
+        const event = options.detector.record(client, failed, settings);
+        if (event) options.onThrottled(event, request);
+      }
+    },
+  };
+}

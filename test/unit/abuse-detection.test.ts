@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { abuseSchema } from '../../src/config/access-schema.js';
+import { createAbuseDetector } from '../../src/security/abuse-detector.js';
+
+const settings = abuseSchema.parse({}); // the documented defaults: 10 s intervals, 5 min half-life, ×10 and ≥100 for a burst
+
+describe('abnormal-behaviour detection (fake clock)', () => {
+  it('throttles a client bursting to many times its baseline, and not its steady, busier neighbour', () => {
+    let now = 1_000_000;
+    const detector = createAbuseDetector({ now: () => now });
+    const events = [];
+    // Ten minutes: the steady client makes 300 requests per 10 s interval, the other 10.
+    for (let interval = 0; interval < 60; interval++) {
+      for (let i = 0; i < 300; i++) events.push(detector.record('ip:steady', false, settings));
+      for (let i = 0; i < 10; i++) events.push(detector.record('ip:bursty', false, settings));
+      now += 10_000;
+    }
+    expect(events.filter(Boolean)).toEqual([]);
+    // Now the quiet one bursts to 30× its baseline within one interval; the steady one carries on (a little more).
+    let burst;
+    for (let i = 0; i < 300; i++) burst ??= detector.record('ip:bursty', false, settings);
+    for (let i = 0; i < 330; i++) expect(detector.record('ip:steady', false, settings)).toBeUndefined();
+    expect(burst).toMatchObject({ client: 'ip:bursty', kind: 'burst', requests: 101, until: now + 300_000 });
+    expect(burst!.baseline).toBeCloseTo(10, 0);
+    expect(detector.throttled('ip:bursty')).toBe(burst);
+    expect(detector.throttled('ip:steady')).toBeUndefined();
+    expect(detector.active()).toEqual([burst]);
+    // The cool-down ends.
+    now += 300_001;
+    expect(detector.throttled('ip:bursty')).toBeUndefined();
+    expect(detector.active()).toEqual([]);
+  });
+
+  it('does not judge a new client by bursts before it has a baseline (warm-up), but throttles probing at once', () => {
+    let now = 0;
+    const detector = createAbuseDetector({ now: () => now });
+    for (let i = 0; i < 1000; i++) expect(detector.record('ip:new-and-busy', false, settings)).toBeUndefined();
+    let probing;
+    for (let i = 0; i < 25 && !probing; i++) probing = detector.record('ip:prober', true, settings);
+    expect(probing).toMatchObject({ kind: 'probing', failures: 20, requests: 20 });
+    // Mostly good requests with a few failures are no probing.
+    for (let i = 0; i < 200; i++) expect(detector.record('ip:clumsy', i % 10 === 0, settings)).toBeUndefined();
+  });
+});
