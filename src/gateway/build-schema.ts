@@ -1,9 +1,10 @@
-import type { SubschemaConfig } from '@graphql-tools/delegate';
+import { Subschema } from '@graphql-tools/delegate';
 import { stitchSchemas } from '@graphql-tools/stitch';
 import type { IResolvers } from '@graphql-tools/utils';
-import { buildSchema, extendSchema, print, responsePathAsArray, type DocumentNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { buildSchema, extendSchema, responsePathAsArray, type DocumentNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { ConfigInvalidError, StitchFailedError } from '../errors.js';
-import { graphqlOperation, type GraphqlSource } from '../sources/graphql/index.js';
+import type { GraphqlSource } from '../sources/graphql/index.js';
+import { createRemoteExecutor } from './remote-executor.js';
 import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
 import { validateLinks, type ParsedLinks } from './links.js';
 import { requestStateOf } from '../request/state.js';
@@ -28,7 +29,7 @@ function isRemote(source: SourceRuntime): source is SourceRuntime & { converted:
 export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
   const local = input.sources.filter((s) => !isRemote(s));
   const remote = input.sources.filter(isRemote);
-  const subschemas = new Map<string, SubschemaConfig>(remote.map((s) => [s.name, remoteSubschema(s)]));
+  const subschemas = new Map<string, Subschema>(remote.map((s) => [s.name, remoteSubschema(s)]));
   const typeDefs: (string | DocumentNode)[] = local.map((s) => s.converted.typeDefs);
   // A source's own resolvers (the `__resolveType` of its unions) sit beside its root fields.
   const resolvers: IResolvers[] = local.flatMap((s) => (s.converted.resolvers ? [rootResolvers(s), s.converted.resolvers] : [rootResolvers(s)]));
@@ -49,7 +50,7 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
   const base = stitch(false);
   if (!input.links) return base;
 
-  const schemas = new Map<string, GraphQLSchema>(input.sources.map((s) => [s.name, isRemote(s) ? s.converted.schema : buildSchema(s.converted.typeDefs)]));
+  const schemas = new Map<string, GraphQLSchema>(input.sources.map((s) => [s.name, subschemas.get(s.name)?.transformedSchema ?? buildSchema(s.converted.typeDefs)]));
   const problems = validateLinks(input.links.file, input.links.parsed.links, { schemas, merged: base });
   for (const link of input.links.parsed.links) {
     if (link.key !== undefined && subschemas.has(link.source)) {
@@ -79,26 +80,15 @@ function rootResolvers(source: SourceRuntime): IResolvers {
   return byType as IResolvers;
 }
 
-function remoteSubschema(source: SourceRuntime & { converted: GraphqlSource }): SubschemaConfig {
-  const query = graphqlOperation(source.name, 'Query');
-  const mutation = graphqlOperation(source.name, 'Mutation');
-  return {
-    name: source.name,
-    schema: source.converted.schema,
-    executor: function executeRemote(request) {
-      const path = request.info ? responsePathAsArray(request.info.path) : [];
-      const operation = request.operationType === 'mutation' ? mutation : query;
-      const args = { query: print(request.document), variables: request.variables, operationName: request.operationName };
-      return source.call(operation, args, requestStateOf(request.context), path) as never;
-    },
-  };
+function remoteSubschema(source: SourceRuntime & { converted: GraphqlSource }): Subschema {
+  return new Subschema({ name: source.name, schema: source.converted.schema, transforms: [...source.converted.transforms], executor: createRemoteExecutor(source, source.converted) });
 }
 
-function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, SubschemaConfig>, base: GraphQLSchema): IResolvers {
+function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, Subschema>, base: GraphQLSchema): IResolvers {
   const out: Record<string, Record<string, LinkFieldConfig>> = {};
   const byName = new Map(input.sources.map((s) => [s.name, s]));
   const linksSdl = extendSchema(base, input.links!.parsed.typeDefs, { assumeValidSDL: true });
-  const remoteTypes = new Set(input.sources.filter(isRemote).flatMap((s) => Object.keys(s.converted.schema.getTypeMap())));
+  const remoteTypes = new Set([...subschemas.values()].flatMap((s) => Object.keys(s.transformedSchema.getTypeMap())));
   for (const link of input.links!.parsed.links) {
     const target = byName.get(link.source)!;
     const subschema = subschemas.get(link.source);
