@@ -1,11 +1,12 @@
 import { Subschema } from '@graphql-tools/delegate';
 import { stitchSchemas } from '@graphql-tools/stitch';
 import type { IResolvers } from '@graphql-tools/utils';
-import { buildSchema, extendSchema, responsePathAsArray, type DocumentNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { GraphQLList, GraphQLNonNull, buildSchema, extendSchema, isListType, isNonNullType, responsePathAsArray, type DocumentNode, type GraphQLOutputType, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { ConfigInvalidError, StitchFailedError } from '../errors.js';
 import type { GraphqlSource } from '../sources/graphql/index.js';
 import { createRemoteExecutor } from './remote-executor.js';
 import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
+import { batchMatchOf, parentPathIsList } from './link-batch.js';
 import { validateLinks, type ParsedLinks } from './links.js';
 import { requestStateOf } from '../request/state.js';
 import type { SourceRuntime } from './source-runtime.js';
@@ -39,7 +40,7 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
       return stitchSchemas({
         subschemas: [...subschemas.values()],
         typeDefs: withLinks && input.links ? [...typeDefs, input.links.parsed.typeDefs] : typeDefs,
-        resolvers: withLinks ? [...resolvers, linkResolvers(input, subschemas, base)] : resolvers,
+        resolvers: withLinks ? [...resolvers, linkResolvers(input, subschemas, base, schemas)] : resolvers,
       });
     } catch (error) {
       throw new StitchFailedError('Cannot combine the sources into one schema', [
@@ -52,11 +53,6 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
 
   const schemas = new Map<string, GraphQLSchema>(input.sources.map((s) => [s.name, subschemas.get(s.name)?.transformedSchema ?? buildSchema(s.converted.typeDefs)]));
   const problems = validateLinks(input.links.file, input.links.parsed.links, { schemas, merged: base });
-  for (const link of input.links.parsed.links) {
-    if (link.key !== undefined && subschemas.has(link.source)) {
-      problems.push({ file: input.links.file, at: `${link.typeName}.${link.fieldName} (line ${link.line})`, message: `batched links (key) to GraphQL source "${link.source}" are not supported yet; drop key` });
-    }
-  }
   if (problems.length > 0) throw new ConfigInvalidError(`Links file ${input.links.file} is invalid`, problems);
   return stitch(true);
 }
@@ -84,7 +80,14 @@ function remoteSubschema(source: SourceRuntime & { converted: GraphqlSource }): 
   return new Subschema({ name: source.name, schema: source.converted.schema, transforms: [...source.converted.transforms], executor: createRemoteExecutor(source, source.converted) });
 }
 
-function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, Subschema>, base: GraphQLSchema): IResolvers {
+/** A source's type as the gateway schema has it: the same wrappers around the gateway's type of that name. */
+function inGateway(type: GraphQLOutputType, gateway: GraphQLSchema): GraphQLOutputType {
+  if (isNonNullType(type)) return new GraphQLNonNull(inGateway(type.ofType, gateway) as GraphQLList<GraphQLOutputType>);
+  if (isListType(type)) return new GraphQLList(inGateway(type.ofType, gateway));
+  return (gateway.getType(type.name) as GraphQLOutputType | undefined) ?? type;
+}
+
+function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, Subschema>, base: GraphQLSchema, schemas: ReadonlyMap<string, GraphQLSchema>): IResolvers {
   const out: Record<string, Record<string, LinkFieldConfig>> = {};
   const byName = new Map(input.sources.map((s) => [s.name, s]));
   const linksSdl = extendSchema(base, input.links!.parsed.typeDefs, { assumeValidSDL: true });
@@ -94,9 +97,17 @@ function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, 
     const subschema = subschemas.get(link.source);
     const parentIsRemote = remoteTypes.has(link.typeName);
     const parentType = linksSdl.getType(link.typeName) as GraphQLObjectType;
+    const linkType = parentType.getFields()[link.fieldName]!.type;
+    const targetType = inGateway(schemas.get(link.source)!.getQueryType()!.getFields()[link.targetField]!.type, linksSdl);
+    const parentPath = Object.values(link.args).find((t) => t.kind === 'parent')?.path ?? [];
+    const options = {
+      maxBatchSize: target.config.maxBatchSize ?? input.defaultMaxBatchSize,
+      parentIsRemote,
+      match: batchMatchOf(targetType, linkType, parentPathIsList(parentType, parentPath)),
+    };
     (out[link.typeName] ??= {})[link.fieldName] = subschema
-      ? createRemoteLinkResolver(link, subschema, parentIsRemote)
-      : createLocalLinkResolver(link, target, parentType.getFields()[link.fieldName]!.type, { maxBatchSize: target.config.maxBatchSize ?? input.defaultMaxBatchSize, parentIsRemote });
+      ? createRemoteLinkResolver(link, subschema, { ...options, target, targetType })
+      : createLocalLinkResolver(link, target, linkType, options);
   }
   return out;
 }

@@ -5,6 +5,16 @@ import { operationOf, rootFieldNames, splitByRootField, type GraphqlSource, type
 import type { OperationSpec, RootTypeName } from '../sources/types.js';
 import type { SourceRuntime } from './source-runtime.js';
 
+/**
+ * Response paths for `extensions.stale` of batched delegations, by the resolver info the batch was made with: a
+ * batch serves every parent of a level, so its path names the link field without list indices (as for REST).
+ */
+const batchPathByInfo = new WeakMap<object, readonly (string | number)[]>();
+
+export function markBatchPath(info: object, path: readonly (string | number)[]): void {
+  batchPathByInfo.set(info, path);
+}
+
 const ROOT_TYPE_BY_OPERATION: Readonly<Record<string, RootTypeName>> = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' };
 
 /**
@@ -25,7 +35,7 @@ export function createRemoteExecutor(source: SourceRuntime, converted: GraphqlSo
 
   return function executeRemote(request) {
     const state = requestStateOf(request.context);
-    const path = request.info ? responsePathAsArray(request.info.path) : [];
+    const path = request.info ? (batchPathByInfo.get(request.info) ?? responsePathAsArray(request.info.path)) : [];
     const rootType = ROOT_TYPE_BY_OPERATION[request.operationType ?? 'query'] ?? 'Query';
     const operation = operationOf(request.document, request.operationName);
     const fields = operation ? rootFieldNames(operation) : undefined;

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createOrders, createReviews } from '../../src/demo/data.js';
+import { startDemoGateway, type DemoGateway } from '../helpers/demo-gateway.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const DEMO_LINKS = readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'links.graphql'), 'utf8');
+
+/**
+ * Batched links to a remote GraphQL source, counted at the demo's reviews service (graphql-yoga on node:http),
+ * which records every root field it resolves.
+ */
+describe('batched links to a remote GraphQL source', () => {
+  const dir = tempDir();
+  // Order ids are no product ids: 150 orders are 150 distinct keys, most of them without reviews.
+  const links = dir.write(
+    'links.graphql',
+    `${DEMO_LINKS}
+extend type Order {
+  reviewsByOrderId: [Review!] @delegate(source: "reviews", field: "reviewsByProducts", args: { productIds: "$parent.id" }, key: "productId")
+  firstReviewPerProduct: [Review] @delegate(source: "reviews", field: "reviewsByProducts", args: { productIds: "$parent.productIds" }, key: "productId")
+}
+`,
+  );
+  let demo: DemoGateway;
+  beforeAll(async () => {
+    demo = await startDemoGateway({ edit: (raw) => void ((raw['links'] = links), (raw['cache'] = { ttl: 0, staleIfError: 0 })) });
+  });
+  afterAll(async () => {
+    await demo?.[Symbol.asyncDispose]();
+    dir[Symbol.dispose]();
+  });
+  beforeEach(() => demo.backends.reviews.stats.reset());
+
+  it('makes one reviewsByProducts call for 20 products and groups the reviews by product', async () => {
+    const { body } = await demo.query('{ products(limit: 20) { id reviews { id productId rating } } }');
+    expect(body.errors).toBeUndefined();
+    expect(demo.backends.reviews.stats.byOperation).toEqual({ reviewsByProducts: 1 });
+    const products = body.data!['products'] as { id: string; reviews: { id: string; productId: string }[] }[];
+    const expected = createReviews();
+    expect(products).toHaveLength(20);
+    for (const product of products) expect(product.reviews.map((r) => r.id)).toEqual((expected.get(product.id) ?? []).map((r) => r.id));
+    expect(demo.backends.reviews.stats.arrivals[0]!.args).toEqual({ productIds: products.map((p) => p.id) });
+  });
+
+  it('sends 150 keys as two calls with maxBatchSize 100', async () => {
+    const { body } = await demo.query('{ orders(first: 150) { orders { id reviewsByOrderId { id } } } }');
+    expect(body.errors).toBeUndefined();
+    const orders = (body.data!['orders'] as { orders: { reviewsByOrderId: unknown[] }[] }).orders;
+    expect(orders).toHaveLength(150);
+    for (const order of orders) expect(order.reviewsByOrderId).toEqual([]);
+    expect(demo.backends.reviews.stats.byOperation).toEqual({ reviewsByProducts: 2 });
+    expect(demo.backends.reviews.stats.arrivals.map((a) => (a.args as { productIds: string[] }).productIds.length)).toEqual([100, 50]);
+  });
+
+  it('answers a key the remote returned no item for with null and LINK_KEY_MISSING in its own place', async () => {
+    const { body } = await demo.query('{ orders(first: 8) { orders { productIds firstReviewPerProduct { productId } } } }');
+    expect(demo.backends.reviews.stats.byOperation).toEqual({ reviewsByProducts: 1 });
+    const orders = (body.data!['orders'] as { orders: { productIds: string[]; firstReviewPerProduct: ({ productId: string } | null)[] }[] }).orders;
+    const reviews = createReviews();
+    const expectedErrors: unknown[] = [];
+    orders.forEach((order, i) => {
+      expect(order.productIds).toEqual(createOrders().get(String(i + 1))!.productIds);
+      order.productIds.forEach((productId, j) => {
+        const has = (reviews.get(productId) ?? []).length > 0;
+        expect(order.firstReviewPerProduct[j]).toEqual(has ? { productId } : null);
+        if (!has) expectedErrors.push([['orders', 'orders', i, 'firstReviewPerProduct', j], 'LINK_KEY_MISSING', 'reviews']);
+      });
+    });
+    expect(expectedErrors.length).toBeGreaterThan(0);
+    expect(body.errors!.map((e) => [e.path, e.extensions?.['code'], e.extensions?.['source']])).toEqual(expectedErrors);
+  });
+});
