@@ -1,14 +1,29 @@
-import { Subschema } from '@graphql-tools/delegate';
+import { Subschema, defaultMergedResolver, type MergedTypeConfig } from '@graphql-tools/delegate';
 import { stitchSchemas } from '@graphql-tools/stitch';
 import type { IResolvers } from '@graphql-tools/utils';
-import { GraphQLList, GraphQLNonNull, buildSchema, extendSchema, isListType, isNonNullType, responsePathAsArray, type DocumentNode, type GraphQLOutputType, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLList,
+  GraphQLNonNull,
+  buildSchema,
+  extendSchema,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type DocumentNode,
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+} from 'graphql';
 import { ConfigInvalidError, StitchFailedError } from '../errors.js';
 import type { GraphqlSource } from '../sources/graphql/index.js';
-import { createRemoteExecutor } from './remote-executor.js';
-import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
 import { batchMatchOf, parentPathIsList } from './link-batch.js';
-import { validateLinks, type ParsedLinks } from './links.js';
-import { requestStateOf } from '../request/state.js';
+import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
+import { validateLinks, validateMerges, type ParsedLinks } from './links.js';
+import { createLocalSubschema, rootResolvers } from './local-subschema.js';
+import { planMerges, type MergePlan } from './merged-types.js';
+import { createRemoteExecutor } from './remote-executor.js';
+import { createCoverageCheck, type CoverageCheck } from './selection-coverage.js';
 import type { SourceRuntime } from './source-runtime.js';
 
 export interface BuildSchemaInput {
@@ -26,22 +41,60 @@ function isRemote(source: SourceRuntime): source is SourceRuntime & { converted:
  * In-process sources (REST, gRPC) contribute their SDL and resolvers that call the pipeline directly, so a
  * query runs one GraphQL execution, not one in the gateway and another per subschema. Remote GraphQL
  * services stay delegated subschemas. Links become resolvers on the extended types.
+ *
+ * A type merged across sources (`@merge` in the links file) needs stitching's type merging, which works between
+ * subschemas only: an in-process source serving a merged type is a subschema too (executed in-process, see
+ * `createLocalSubschema`), but its root fields and the links to it keep the fast path unless a query asks, below
+ * them, for a field another source adds (`createCoverageCheck`); only then are they delegated.
  */
 export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
-  const local = input.sources.filter((s) => !isRemote(s));
-  const remote = input.sources.filter(isRemote);
-  const subschemas = new Map<string, Subschema>(remote.map((s) => [s.name, remoteSubschema(s)]));
-  const typeDefs: (string | DocumentNode)[] = local.map((s) => s.converted.typeDefs);
-  // A source's own resolvers (the `__resolveType` of its unions) sit beside its root fields.
-  const resolvers: IResolvers[] = local.flatMap((s) => (s.converted.resolvers ? [rootResolvers(s), s.converted.resolvers] : [rootResolvers(s)]));
+  const schemas = new Map<string, GraphQLSchema>(input.sources.map((s) => [s.name, buildSchema(s.converted.typeDefs)]));
+  const merges = input.links?.parsed.merges ?? [];
+  if (input.links && merges.length > 0) {
+    const problems = validateMerges(input.links.file, merges, schemas);
+    if (problems.length > 0) throw new ConfigInvalidError(`Links file ${input.links.file} is invalid`, problems);
+  }
+  const plan = planMerges(merges, schemas, {
+    maxBatchSizeOf: (name) => input.sources.find((s) => s.name === name)?.config.maxBatchSize ?? input.defaultMaxBatchSize,
+    isInProcess: (name) => input.sources.some((s) => s.name === name && !isRemote(s)),
+  });
+  const linkFields = new Set((input.links?.parsed.links ?? []).map((l) => `${l.typeName}.${l.fieldName}`));
+  const subschemas = new Map<string, Subschema>();
+  const coverage = new Map<string, CoverageCheck>();
+  const typeDefs: (string | DocumentNode)[] = [];
+  const resolvers: IResolvers[] = [];
+  const localParticipants: Subschema[] = [];
+  for (const source of input.sources) {
+    const merge = plan.configFor(source.name);
+    if (isRemote(source)) {
+      subschemas.set(source.name, remoteSubschema(source, merge));
+      continue;
+    }
+    // A source's own resolvers (the `__resolveType` of its unions) sit beside its root fields.
+    if (source.converted.resolvers) resolvers.push(source.converted.resolvers);
+    if (!plan.participants.has(source.name)) {
+      typeDefs.push(source.converted.typeDefs);
+      resolvers.push(rootResolvers(source));
+      continue;
+    }
+    localParticipants.push(createLocalSubschema(source, merge));
+    coverage.set(source.name, createCoverageCheck(schemas.get(source.name)!, linkFields));
+    resolvers.push(rootResolvers(source), ownMergedFields(source, plan, schemas));
+  }
+  // Stitching sends the fields a plain object lacks to the first source whose key it satisfies: in-process
+  // sources' objects never lack their own fields, so the remote ones come first.
+  for (const subschema of localParticipants) subschemas.set(subschema.name!, subschema);
 
   const stitch = (withLinks: boolean): GraphQLSchema => {
     try {
-      return stitchSchemas({
+      const links = withLinks ? linkResolvers(input, subschemas, base, schemas) : {};
+      const schema = stitchSchemas({
         subschemas: [...subschemas.values()],
         typeDefs: withLinks && input.links ? [...typeDefs, input.links.parsed.typeDefs] : typeDefs,
-        resolvers: withLinks ? [...resolvers, linkResolvers(input, subschemas, base, schemas)] : resolvers,
+        resolvers: [...resolvers, links],
       });
+      keepFastPaths(schema, input, coverage, links);
+      return schema;
     } catch (error) {
       throw new StitchFailedError('Cannot combine the sources into one schema', [
         { file: input.links?.file ?? '(sources)', at: '', message: error instanceof Error ? error.message : String(error) },
@@ -51,33 +104,66 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
   const base = stitch(false);
   if (!input.links) return base;
 
-  const schemas = new Map<string, GraphQLSchema>(input.sources.map((s) => [s.name, subschemas.get(s.name)?.transformedSchema ?? buildSchema(s.converted.typeDefs)]));
   const problems = validateLinks(input.links.file, input.links.parsed.links, { schemas, merged: base });
   if (problems.length > 0) throw new ConfigInvalidError(`Links file ${input.links.file} is invalid`, problems);
   return stitch(true);
 }
 
-function rootResolvers(source: SourceRuntime): IResolvers {
-  const byType: Record<string, Record<string, unknown>> = {};
-  for (const operation of source.converted.operations.values()) {
-    if (operation.rootType === 'Subscription') {
-      (byType['Subscription'] ??= {})[operation.fieldName] = {
-        subscribe: function subscribeSourceField(_parent: unknown, args: Record<string, unknown>, context: unknown, info: GraphQLResolveInfo) {
-          return source.subscribe(operation, args, requestStateOf(context), responsePathAsArray(info.path));
-        },
-        resolve: (payload: unknown) => payload,
-      };
-      continue;
+/**
+ * Stitching resolves a field that returns a merged type and has a resolver of ours (an in-process root field, a
+ * link) through its own wrapper, which fetches what the returned plain object lacks from the other sources. Where
+ * the query asks for nothing another source adds, that wrapper is only cost (and would take an optional field the
+ * backend left out for missing), so such fields are given back their own resolver unless the selection needs it.
+ */
+function keepFastPaths(schema: GraphQLSchema, input: BuildSchemaInput, coverage: ReadonlyMap<string, CoverageCheck>, links: IResolvers): void {
+  const byName = new Map(input.sources.map((s) => [s.name, s]));
+  const own: [type: string, field: string, source: string, resolve: GraphQLFieldResolver<unknown, unknown>][] = [];
+  for (const [name] of coverage) {
+    const roots = rootResolvers(byName.get(name)!) as Record<string, Record<string, unknown>>;
+    for (const [type, fields] of Object.entries(roots)) {
+      for (const [field, resolve] of Object.entries(fields)) if (typeof resolve === 'function') own.push([type, field, name, resolve as GraphQLFieldResolver<unknown, unknown>]);
     }
-    (byType[operation.rootType] ??= {})[operation.fieldName] = function resolveSourceField(_parent, args, context, info) {
-      return source.call(operation, args, requestStateOf(context), responsePathAsArray(info.path));
-    } satisfies GraphQLFieldResolver<unknown, unknown>;
   }
-  return byType as IResolvers;
+  for (const link of input.links?.parsed.links ?? []) {
+    if (!coverage.has(link.source)) continue;
+    const config = (links as Record<string, Record<string, LinkFieldConfig>>)[link.typeName]?.[link.fieldName];
+    if (config) own.push([link.typeName, link.fieldName, link.source, config.resolve]);
+  }
+  for (const [typeName, fieldName, source, direct] of own) {
+    const field = (schema.getType(typeName) as GraphQLObjectType | undefined)?.getFields()[fieldName];
+    const merging = field?.resolve;
+    if (!field || !merging || merging === direct) continue;
+    const needsOtherSources = coverage.get(source)!;
+    field.resolve = function resolveOnFastPath(parent, args, context, info) {
+      return (needsOtherSources(info) ? merging : direct)(parent, args, context, info);
+    };
+  }
 }
 
-function remoteSubschema(source: SourceRuntime & { converted: GraphqlSource }): Subschema {
-  return new Subschema({ name: source.name, schema: source.converted.schema, transforms: [...source.converted.transforms], executor: createRemoteExecutor(source, source.converted) });
+/**
+ * The fields an in-process source serves of each merged type, as resolvers of their own (stitching's default
+ * one): stitching then counts them as provided and never fetches them elsewhere for that source's objects. Only
+ * where one in-process source serves the type, as it would otherwise hide the other's fields.
+ */
+function ownMergedFields(source: SourceRuntime, plan: MergePlan, schemas: ReadonlyMap<string, GraphQLSchema>): IResolvers {
+  const out: Record<string, Record<string, unknown>> = {};
+  const schema = schemas.get(source.name)!;
+  for (const typeName of plan.mergedTypes) {
+    const type = schema.getType(typeName);
+    if (!isObjectType(type) || plan.inProcessServers(typeName) !== 1) continue;
+    out[typeName] = Object.fromEntries(Object.keys(type.getFields()).map((field) => [field, defaultMergedResolver]));
+  }
+  return out as IResolvers;
+}
+
+function remoteSubschema(source: SourceRuntime & { converted: GraphqlSource }, merge: Record<string, MergedTypeConfig> | undefined): Subschema {
+  return new Subschema({
+    name: source.name,
+    schema: source.converted.schema,
+    transforms: [...source.converted.transforms],
+    executor: createRemoteExecutor(source, source.converted),
+    ...(merge ? { merge } : {}),
+  });
 }
 
 /** A source's type as the gateway schema has it: the same wrappers around the gateway's type of that name. */
@@ -87,28 +173,27 @@ function inGateway(type: GraphQLOutputType, gateway: GraphQLSchema): GraphQLOutp
   return (gateway.getType(type.name) as GraphQLOutputType | undefined) ?? type;
 }
 
+/** Link fields: in-process targets are called through their pipeline; remote ones delegated to. */
 function linkResolvers(input: BuildSchemaInput, subschemas: ReadonlyMap<string, Subschema>, base: GraphQLSchema, schemas: ReadonlyMap<string, GraphQLSchema>): IResolvers {
   const out: Record<string, Record<string, LinkFieldConfig>> = {};
   const byName = new Map(input.sources.map((s) => [s.name, s]));
   const linksSdl = extendSchema(base, input.links!.parsed.typeDefs, { assumeValidSDL: true });
-  const remoteTypes = new Set([...subschemas.values()].flatMap((s) => Object.keys(s.transformedSchema.getTypeMap())));
+  const delegatedTypes = new Set([...subschemas.values()].flatMap((s) => Object.keys(s.transformedSchema.getTypeMap())));
+  const remote = new Set(input.sources.filter(isRemote).map((s) => s.name));
   for (const link of input.links!.parsed.links) {
     const target = byName.get(link.source)!;
-    const subschema = subschemas.get(link.source);
-    const parentIsRemote = remoteTypes.has(link.typeName);
+    const subschema = remote.has(link.source) ? subschemas.get(link.source) : undefined;
     const parentType = linksSdl.getType(link.typeName) as GraphQLObjectType;
     const linkType = parentType.getFields()[link.fieldName]!.type;
     const targetType = inGateway(schemas.get(link.source)!.getQueryType()!.getFields()[link.targetField]!.type, linksSdl);
     const parentPath = Object.values(link.args).find((t) => t.kind === 'parent')?.path ?? [];
     const options = {
       maxBatchSize: target.config.maxBatchSize ?? input.defaultMaxBatchSize,
-      parentIsRemote,
+      parentIsRemote: delegatedTypes.has(link.typeName),
       match: batchMatchOf(targetType, linkType, parentPathIsList(parentType, parentPath)),
     };
-    (out[link.typeName] ??= {})[link.fieldName] = subschema
-      ? createRemoteLinkResolver(link, subschema, { ...options, target, targetType })
-      : createLocalLinkResolver(link, target, linkType, options);
+    const config = subschema ? createRemoteLinkResolver(link, subschema, { ...options, target, targetType }) : createLocalLinkResolver(link, target, linkType, options);
+    (out[link.typeName] ??= {})[link.fieldName] = config;
   }
   return out;
 }
-

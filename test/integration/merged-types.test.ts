@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createProducts, createReviews, productRatingOf } from '../../src/demo/data.js';
+import { SEED_QUERY, SEED_RESULT, startDemoGateway, type DemoGateway } from '../helpers/demo-gateway.js';
+
+/**
+ * The demo's Product is merged by id across the inventory (REST) and the reviews service (GraphQL, its own
+ * Product type with a rating summary), as links.graphql declares. Calls are counted at the real backends.
+ */
+describe('a type merged across a REST and a GraphQL source', () => {
+  let demo: DemoGateway;
+  const products = createProducts();
+  const reviews = createReviews();
+  const ratingOf = (id: string) => productRatingOf(id, reviews.get(id) ?? []);
+  beforeAll(async () => {
+    demo = await startDemoGateway({ edit: (raw) => void (raw['cache'] = { ttl: 0, staleIfError: 0 }) });
+  });
+  afterAll(async () => {
+    await demo?.[Symbol.asyncDispose]();
+  });
+  beforeEach(() => {
+    for (const backend of [demo.backends.inventory, demo.backends.reviews, demo.backends.orders, demo.backends.logistics]) backend.stats.reset();
+  });
+
+  it('adds the reviews service\'s fields to inventory products with one batched call per level', async () => {
+    const { body } = await demo.query('{ products(limit: 20) { id name averageRating reviewCount } }');
+    expect(body.errors).toBeUndefined();
+    const list = body.data!['products'] as { id: string; name: string; averageRating: number | null; reviewCount: number }[];
+    expect(list).toHaveLength(20);
+    for (const product of list) {
+      const { averageRating, reviewCount } = ratingOf(product.id);
+      expect(product).toEqual({ id: product.id, name: products.get(product.id)!.name, averageRating, reviewCount });
+    }
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ products: 1 });
+    expect(demo.backends.reviews.stats.byOperation).toEqual({ productRatings: 1 });
+    expect(demo.backends.reviews.stats.arrivals[0]!.args).toEqual({ ids: list.map((p) => p.id) });
+  });
+
+  it('adds the inventory\'s fields to the reviews service\'s products the other way round', async () => {
+    const { body } = await demo.query('{ productRatings(ids: ["p3", "p1", "p2"]) { id reviewCount name stock } }');
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual({
+      productRatings: ['p3', 'p1', 'p2'].map((id) => ({ id, reviewCount: ratingOf(id).reviewCount, name: products.get(id)!.name, stock: products.get(id)!.stock })),
+    });
+    expect(demo.backends.reviews.stats.byOperation).toEqual({ productRatings: 1 });
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ productsByIds: 1 });
+  });
+
+  it('merges into products reached through a batched link: one call per source per level', async () => {
+    const { body } = await demo.query('{ orders(first: 30) { orders { products { id price averageRating } } } }');
+    expect(body.errors).toBeUndefined();
+    const orders = (body.data!['orders'] as { orders: { products: { id: string; price: number; averageRating: number | null }[] }[] }).orders;
+    for (const product of orders.flatMap((o) => o.products)) expect(product).toEqual({ id: product.id, price: products.get(product.id)!.price, averageRating: ratingOf(product.id).averageRating });
+    expect(demo.backends.orders.stats.byOperation).toEqual({ ListOrders: 1 });
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ productsByIds: 1 });
+    expect(demo.backends.reviews.stats.byOperation).toEqual({ productRatings: 1 });
+  });
+
+  it('leaves queries that ask only for one source\'s fields alone: the seed query calls no reviews', async () => {
+    expect((await demo.query(SEED_QUERY)).body).toEqual({ data: SEED_RESULT });
+    expect(demo.backends.reviews.stats.calls).toBe(0);
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ productsByIds: 1 });
+  });
+});
