@@ -57,6 +57,8 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
   const plan = planMerges(merges, schemas, {
     maxBatchSizeOf: (name) => input.sources.find((s) => s.name === name)?.config.maxBatchSize ?? input.defaultMaxBatchSize,
     isInProcess: (name) => input.sources.some((s) => s.name === name && !isRemote(s)),
+    entities: new Map(input.sources.filter(isRemote).map((s) => [s.name, s.converted.entities])),
+    publicTypeName: (name, typeName) => input.sources.find((s) => s.name === name)?.config.rename?.[typeName] ?? typeName,
   });
   const linkFields = new Set((input.links?.parsed.links ?? []).map((l) => `${l.typeName}.${l.fieldName}`));
   const subschemas = new Map<string, Subschema>();

@@ -4,3 +4,4 @@ export { operationOf, rootFieldNames, splitByRootField, type RootFieldDocument }
 export { createGraphqlTransport, type GraphqlRequestArgs, type GraphqlTransportOptions } from './transport.js';
 export { graphqlSource } from './kind.js';
 export { graphqlSourceSchema, type GraphqlSourceConfig } from './config.js';
+export { FEDERATION_ROOT_FIELDS, readSubgraphSchema, representationOf, type FederationEntity } from './federation.js';

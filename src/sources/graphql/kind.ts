@@ -21,6 +21,7 @@ export const graphqlSource = defineSourceKind({
       headers,
       rename: config.rename,
       exclude: config.exclude,
+      federation: config.federation,
       ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
     });
     return {

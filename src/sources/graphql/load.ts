@@ -12,6 +12,7 @@ import {
 import { SpecInvalidError } from '../../errors.js';
 import type { ConfigKeyProblem } from '../kind.js';
 import type { ConvertedSource, OperationSpec, RootTypeName, Transport } from '../types.js';
+import { FEDERATION_ROOT_FIELDS, SERVICE_SDL_QUERY, readSubgraphSchema, type FederationEntity } from './federation.js';
 import { createGraphqlTransport, type GraphqlTransportOptions } from './transport.js';
 
 export interface GraphqlSourceOptions {
@@ -26,6 +27,8 @@ export interface GraphqlSourceOptions {
   rename?: Readonly<Record<string, string>> | undefined;
   /** Remote root fields and types left out. Default none. */
   exclude?: readonly string[] | undefined;
+  /** An Apollo Federation subgraph: the SDL comes from `_service { sdl }` (or the file) and declares entities. Default false. */
+  federation?: boolean | undefined;
 }
 
 export interface GraphqlSource extends ConvertedSource {
@@ -40,12 +43,25 @@ export interface GraphqlSource extends ConvertedSource {
   readonly operationByRemoteField: ReadonlyMap<string, OperationSpec>;
   /** `rename`/`exclude` keys that name nothing in the remote schema. */
   readonly configProblems: readonly ConfigKeyProblem[];
+  /** A Federation subgraph's entities (by their remote type name), fetched by key through `_entities`; else none. */
+  readonly entities: readonly FederationEntity[];
 }
 
 const ROOT_TYPES: readonly RootTypeName[] = ['Query', 'Mutation', 'Subscription'];
 
 /** Loads a remote service's schema from an SDL file or, failing that, by introspection (the one load-time network call). */
 export async function loadGraphqlSource(options: GraphqlSourceOptions): Promise<GraphqlSource> {
+  if (options.federation) {
+    const sdl = options.schemaFile ? readFile(options.schemaFile) : (await queryAtLoad<{ _service: { sdl: string } }>(options, SERVICE_SDL_QUERY, '_service.sdl'))._service.sdl;
+    let subgraph: ReturnType<typeof readSubgraphSchema>;
+    try {
+      subgraph = readSubgraphSchema(sdl);
+    } catch (error) {
+      const file = options.schemaFile ?? options.endpoint;
+      throw new SpecInvalidError(`Cannot read the subgraph SDL of "${options.name}"`, [{ file, at: options.schemaFile ? '' : '_service.sdl', message: error instanceof Error ? error.message : String(error) }]);
+    }
+    return { ...convertRemoteSchema(options.name, subgraph.schema, options, FEDERATION_ROOT_FIELDS), entities: subgraph.entities };
+  }
   const schema = options.schemaFile ? readSchemaFile(options.schemaFile) : await introspect(options);
   return convertRemoteSchema(options.name, schema, options);
 }
@@ -88,7 +104,7 @@ export function convertRemoteSchema(name: string, schema: GraphQLSchema, options
     // Excluded fields are not exposed, but the gateway may still call hidden ones (Federation's `_entities`).
     if (!exclude.has(field) && !hidden.has(field)) operations.set(`${rootType}.${operation.fieldName}`, operation);
   }
-  return { name, kind: 'graphql', schema, transforms, typeDefs: printSchema(publicSchema), operations, operationByRemoteField, configProblems, notes: [] };
+  return { name, kind: 'graphql', schema, transforms, typeDefs: printSchema(publicSchema), operations, operationByRemoteField, configProblems, entities: [], notes: [] };
 }
 
 /** The remote's root type by its role (a schema may name its query type `RootQuery`). */
@@ -101,10 +117,19 @@ function isRootTypeName(schema: GraphQLSchema, type: string): boolean {
   return ROOT_TYPES.some((root) => rootTypeOf(schema, root)?.name === type);
 }
 
+function readFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SpecInvalidError(`Cannot read ${file}`, [{ file, at: '', message: error instanceof Error ? error.message : String(error) }]);
+  }
+}
+
 function readSchemaFile(file: string): GraphQLSchema {
   try {
-    return buildSchema(readFileSync(file, 'utf8'));
+    return buildSchema(readFile(file));
   } catch (error) {
+    if (error instanceof SpecInvalidError) throw error;
     throw new SpecInvalidError(`Cannot load GraphQL schema ${file}`, [{ file, at: '', message: error instanceof Error ? error.message : String(error) }]);
   }
 }
@@ -115,9 +140,9 @@ export function loadTimeOperation(source: string): OperationSpec {
 }
 
 /** One query to the first endpoint at load time (introspection, a subgraph's SDL), failing as SPEC_INVALID naming it. */
-export async function queryAtLoad<T>(options: Pick<GraphqlSourceOptions, 'name' | 'endpoint' | 'headers' | 'timeoutMs'>, query: string, what: string): Promise<T> {
+export async function queryAtLoad<T>(options: Pick<GraphqlSourceOptions, 'name' | 'endpoint' | 'headers' | 'timeoutMs'>, query: string, at: string): Promise<T> {
   await using transport: Transport = createGraphqlTransport(options.headers ? { headers: options.headers } satisfies GraphqlTransportOptions : {});
-  const fail = (message: string) => new SpecInvalidError(`Cannot ${what} GraphQL source "${options.name}"`, [{ file: options.endpoint, at: what, message }]);
+  const fail = (message: string) => new SpecInvalidError(`Cannot load GraphQL source "${options.name}" (${at})`, [{ file: options.endpoint, at, message }]);
   let result: { data?: T; errors?: { message: string }[] };
   try {
     result = (await transport.call(options.endpoint, loadTimeOperation(options.name), { query }, {
@@ -127,7 +152,7 @@ export async function queryAtLoad<T>(options: Pick<GraphqlSourceOptions, 'name' 
   } catch (error) {
     throw fail(error instanceof Error ? error.message : String(error));
   }
-  if (!result.data) throw fail(result.errors?.map((e) => e.message).join('; ') ?? `no data in the ${what} result`);
+  if (!result.data) throw fail(result.errors?.map((e) => e.message).join('; ') ?? `no data in the ${at} result`);
   return result.data;
 }
 
