@@ -28,7 +28,8 @@ export const graphqlSource = defineSourceKind({
       config,
       converted,
       configProblems: converted.configProblems,
-      createTransport: () => createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}) }),
+      createTransport: () =>
+        createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}), ...(config.subscriptions ? { subscriptions: config.subscriptions } : {}) }),
     };
   },
   describe(converted) {

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { httpCallFailure } from '../call-failure.js';
 import { TransportError, type OperationSpec, type Transport, type TransportCall } from '../types.js';
+import { subscribeOverSse, subscribeOverWebSocket, type SubscriptionProtocol } from './subscriptions.js';
 
 /**
  * GraphQL over HTTP to a remote service, on an undici keep-alive pool per origin.
@@ -12,6 +13,8 @@ export interface GraphqlTransportOptions {
   headers?: Readonly<Record<string, string>>;
   /** Connections per origin. Default 128. */
   connections?: number;
+  /** How Subscription fields reach the remote: `sse` or `graphql-ws`. Default `sse`. */
+  subscriptions?: SubscriptionProtocol;
 }
 
 export interface GraphqlRequestArgs {
@@ -66,6 +69,11 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
         throw new TransportError('bad-response', `${endpoint} answered with JSON that is not a GraphQL response`, { status: response.statusCode });
       }
       return body;
+    },
+    subscribe(endpoint: string, _operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall): AsyncIterable<unknown> {
+      const url = new URL(endpoint);
+      const request = args as unknown as GraphqlRequestArgs;
+      return options.subscriptions === 'graphql-ws' ? subscribeOverWebSocket(url, { ...options.headers }, request, call) : subscribeOverSse(poolFor(url), url, staticHeaders, request, call);
     },
     async [Symbol.asyncDispose]() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
