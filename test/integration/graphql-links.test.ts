@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
 import { createOrders, createReviews } from '../../src/demo/data.js';
+import { DEMO_SCHEMA_FILES, startInventory } from '../../src/demo/index.js';
+import { createGateway } from '../../src/server/create-gateway.js';
 import { startDemoGateway, type DemoGateway } from '../helpers/demo-gateway.js';
+import { startGraphqlRemote } from '../helpers/graphql-remote.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const DEMO_LINKS = readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'links.graphql'), 'utf8');
@@ -70,5 +74,43 @@ extend type Order {
     });
     expect(expectedErrors.length).toBeGreaterThan(0);
     expect(body.errors!.map((e) => [e.path, e.extensions?.['code'], e.extensions?.['source']])).toEqual(expectedErrors);
+  });
+});
+
+describe('a batched link to a remote field returning a list of lists', () => {
+  it('matches the lists by position, one call for the level, a null list as LINK_KEY_MISSING in its place', async () => {
+    const dir = tempDir();
+    const remote = await startGraphqlRemote({
+      typeDefs: 'type Query { tagsByProducts(ids: [String!]!): [[Tag!]]! }  type Tag { label: String! }',
+      resolvers: { Query: { tagsByProducts: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => (id === 'p2' ? null : [{ label: `${id}-a` }, { label: `${id}-b` }])) } },
+    });
+    const inventory = await startInventory();
+    try {
+      const links = dir.write('links.graphql', 'extend type Product { tags: [Tag!] @delegate(source: "tags", field: "tagsByProducts", args: { ids: "$parent.id" }, key: "label") }\n');
+      await using gateway = await createGateway(
+        validateConfig(
+          {
+            links,
+            sources: [
+              { name: 'inventory', kind: 'openapi', spec: DEMO_SCHEMA_FILES.inventory, endpoints: [inventory.url] },
+              { name: 'tags', kind: 'graphql', endpoints: [remote.url] },
+            ],
+          },
+          join(dir.path, 'interchange.yaml'),
+        ),
+      );
+      const response = await gateway.fetch('http://gateway/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(limit: 3) { id tags { label } } }' }) });
+      const body = (await response.json()) as { data: { products: { id: string; tags: { label: string }[] | null }[] }; errors?: { path: unknown[]; extensions: Record<string, unknown> }[] };
+      expect(body.data.products).toEqual([
+        { id: 'p1', tags: [{ label: 'p1-a' }, { label: 'p1-b' }] },
+        { id: 'p2', tags: null },
+        { id: 'p3', tags: [{ label: 'p3-a' }, { label: 'p3-b' }] },
+      ]);
+      expect(body.errors!.map((e) => [e.path, e.extensions['code']])).toEqual([[['products', 1, 'tags'], 'LINK_KEY_MISSING']]);
+      expect(remote.count('Query.tagsByProducts')).toBe(1);
+    } finally {
+      await Promise.all([remote.close(), inventory.close()]);
+      dir[Symbol.dispose]();
+    }
   });
 });
