@@ -68,3 +68,14 @@ describe('the remote executor', () => {
     expect(order).toEqual(['Mutation.m2', 'Mutation.m1']);
   });
 });
+
+describe('a remote schema\'s public face', () => {
+  it('leaves out excluded root fields and the root fields whose type was excluded, keeping renamed ones', () => {
+    const schema = buildSchema('type Query { a: A  b: Int  c: [A]  d: Int } type A { x: Int }');
+    const converted = convertRemoteSchema('remote', schema, { exclude: ['A', 'd'], rename: { b: 'beta' } });
+    expect([...converted.operations.keys()]).toEqual(['Query.beta']);
+    expect(converted.typeDefs).not.toMatch(/\bA\b|\bd:/);
+    // The excluded ones still have operations the executor could name, never exposed.
+    expect(converted.operationByRemoteField.get('Query.b')).toEqual({ rootType: 'Query', fieldName: 'beta', operationId: 'Query.b', readOnly: true });
+  });
+});

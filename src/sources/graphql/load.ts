@@ -101,8 +101,9 @@ export function convertRemoteSchema(name: string, schema: GraphQLSchema, options
   for (const [field, rootType] of rootFields) {
     const operation: OperationSpec = { rootType, fieldName: rename[field] ?? field, operationId: `${rootType}.${field}`, readOnly: rootType !== 'Mutation' };
     operationByRemoteField.set(`${rootType}.${field}`, operation);
-    // Excluded fields are not exposed, but the gateway may still call hidden ones (Federation's `_entities`).
-    if (!exclude.has(field) && !hidden.has(field)) operations.set(`${rootType}.${operation.fieldName}`, operation);
+    // Excluded fields are not exposed (nor those whose type was excluded), but the gateway may still call hidden
+    // ones (Federation's `_entities`).
+    if (rootTypeOf(publicSchema, rootType)?.getFields()[operation.fieldName]) operations.set(`${rootType}.${operation.fieldName}`, operation);
   }
   return { name, kind: 'graphql', schema, transforms, typeDefs: printSchema(publicSchema), operations, operationByRemoteField, configProblems, entities: [], notes: [] };
 }
