@@ -46,7 +46,9 @@ export function unknownOperationKeys(source: LoadedSource): { key: string; messa
     .filter((key) => !fieldNames.has(key))
     .map((key) => {
       const renamed = operations.find((op) => namesOperation(op, key));
-      const hint = renamed ? `; it is exposed as "${renamed.fieldName}" (operations are keyed by the public field name)` : '';
+      const names = [...fieldNames];
+      const known = `${names.slice(0, 8).join(', ')}${names.length > 8 ? `, … (${names.length} in all)` : ''}`;
+      const hint = renamed ? `; it is exposed as "${renamed.fieldName}" (operations are keyed by the public field name)` : ` (its fields: ${known})`;
       return { key, message: `"${source.config.name}" has no field "${key}"${hint}` };
     });
 }

@@ -29,7 +29,13 @@ extend type Order {
   );
   let demo: DemoGateway;
   beforeAll(async () => {
-    demo = await startDemoGateway({ edit: (raw) => void ((raw['links'] = links), (raw['cache'] = { ttl: 0, staleIfError: 0 })) });
+    demo = await startDemoGateway({
+      edit(raw) {
+        raw['links'] = links;
+        raw['cache'] = { ttl: 0, staleIfError: 0 };
+        (raw['sources'] as Record<string, unknown>[]).find((s) => s['name'] === 'reviews')!['maxBatchSize'] = 100;
+      },
+    });
   });
   afterAll(async () => {
     await demo?.[Symbol.asyncDispose]();
