@@ -20,7 +20,7 @@ import type { GraphqlSource } from '../sources/graphql/index.js';
 import { batchMatchOf, parentPathIsList } from './link-batch.js';
 import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
 import { validateLinks, validateMerges, type ParsedLinks } from './links.js';
-import { createLocalSubschema, rootResolvers } from './local-subschema.js';
+import { createLocalSubschema, rootResolvers, sourceFieldResolver } from './local-subschema.js';
 import { planMerges, type MergePlan } from './merged-types.js';
 import { createRemoteExecutor } from './remote-executor.js';
 import { createCoverageCheck, type CoverageCheck } from './selection-coverage.js';
@@ -62,7 +62,7 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
   });
   const linkFields = new Set((input.links?.parsed.links ?? []).map((l) => `${l.typeName}.${l.fieldName}`));
   const subschemas = new Map<string, Subschema>();
-  const coverage = new Map<string, CoverageCheck>();
+  const participants = new Map<string, CoverageCheck>();
   const typeDefs: (string | DocumentNode)[] = [];
   const resolvers: IResolvers[] = [];
   const localParticipants: Subschema[] = [];
@@ -80,8 +80,9 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
       continue;
     }
     localParticipants.push(createLocalSubschema(source, merge));
-    coverage.set(source.name, createCoverageCheck(schemas.get(source.name)!, linkFields));
-    resolvers.push(rootResolvers(source), ownMergedFields(source, plan, schemas));
+    participants.set(source.name, createCoverageCheck(schemas.get(source.name)!, linkFields));
+    // Root fields keep stitching's proxying resolvers here; keepFastPaths puts the direct ones in front of them.
+    resolvers.push(ownMergedFields(source, plan, schemas));
   }
   // Stitching sends the fields a plain object lacks to the first source whose key it satisfies: in-process
   // sources' objects never lack their own fields, so the remote ones come first.
@@ -95,7 +96,7 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
         typeDefs: withLinks && input.links ? [...typeDefs, input.links.parsed.typeDefs] : typeDefs,
         resolvers: [...resolvers, links],
       });
-      keepFastPaths(schema, input, coverage, links);
+      keepFastPaths(schema, input, participants, links);
       return schema;
     } catch (error) {
       throw new StitchFailedError('Cannot combine the sources into one schema', [
@@ -112,30 +113,31 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
 }
 
 /**
- * Stitching resolves a field that returns a merged type and has a resolver of ours (an in-process root field, a
- * link) through its own wrapper, which fetches what the returned plain object lacks from the other sources. Where
- * the query asks for nothing another source adds, that wrapper is only cost (and would take an optional field the
- * backend left out for missing), so such fields are given back their own resolver unless the selection needs it.
+ * An in-process source that serves a merged type keeps its fast path: its root fields and the links to it call the
+ * pipeline directly unless the query asks, below them, for a field another source adds. Only then does a root
+ * field take stitching's proxying resolver (a delegation to the source's local subschema, whose answer stitching
+ * completes from the other sources, nested objects too), and a link returning a merged type stitching's wrapper
+ * (which completes the plain objects it returned). Unconditionally, that wrapper would also take an optional field
+ * the backend left out for missing and fetch it elsewhere.
  */
-function keepFastPaths(schema: GraphQLSchema, input: BuildSchemaInput, coverage: ReadonlyMap<string, CoverageCheck>, links: IResolvers): void {
+function keepFastPaths(schema: GraphQLSchema, input: BuildSchemaInput, participants: ReadonlyMap<string, CoverageCheck>, links: IResolvers): void {
   const byName = new Map(input.sources.map((s) => [s.name, s]));
   const own: [type: string, field: string, source: string, resolve: GraphQLFieldResolver<unknown, unknown>][] = [];
-  for (const [name] of coverage) {
-    const roots = rootResolvers(byName.get(name)!) as Record<string, Record<string, unknown>>;
-    for (const [type, fields] of Object.entries(roots)) {
-      for (const [field, resolve] of Object.entries(fields)) if (typeof resolve === 'function') own.push([type, field, name, resolve as GraphQLFieldResolver<unknown, unknown>]);
+  for (const [name] of participants) {
+    for (const operation of byName.get(name)!.converted.operations.values()) {
+      if (operation.rootType !== 'Subscription') own.push([operation.rootType, operation.fieldName, name, sourceFieldResolver(byName.get(name)!, operation)]);
     }
   }
   for (const link of input.links?.parsed.links ?? []) {
-    if (!coverage.has(link.source)) continue;
+    if (!participants.has(link.source)) continue;
     const config = (links as Record<string, Record<string, LinkFieldConfig>>)[link.typeName]?.[link.fieldName];
     if (config) own.push([link.typeName, link.fieldName, link.source, config.resolve]);
   }
   for (const [typeName, fieldName, source, direct] of own) {
     const field = (schema.getType(typeName) as GraphQLObjectType | undefined)?.getFields()[fieldName];
     const merging = field?.resolve;
-    if (!field || !merging || merging === direct) continue;
-    const needsOtherSources = coverage.get(source)!;
+    if (!field || !merging) continue;
+    const needsOtherSources = participants.get(source)!;
     field.resolve = function resolveOnFastPath(parent, args, context, info) {
       return (needsOtherSources(info) ? merging : direct)(parent, args, context, info);
     };

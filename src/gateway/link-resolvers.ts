@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { batchDelegateToSchema } from '@graphql-tools/batch-delegate';
-import { delegateToSchema, type SubschemaConfig } from '@graphql-tools/delegate';
-import { GraphQLError, Kind, getNullableType, isListType, responsePathAsArray, type FieldNode, type GraphQLFieldResolver, type GraphQLOutputType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { delegateToSchema, resolveExternalValue, type SubschemaConfig } from '@graphql-tools/delegate';
+import { GraphQLError, Kind, getNamedType, getNullableType, isListType, responsePathAsArray, type FieldNode, type GraphQLFieldResolver, type GraphQLOutputType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import type { OperationSpec } from '../sources/types.js';
 import { matchBatch, type BatchMatch } from './link-batch.js';
 import { markBatchPath } from './remote-executor.js';
@@ -182,18 +182,22 @@ export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaCon
   const literalArgs = Object.fromEntries(Object.entries(link.args).flatMap(([name, t]) => (t.kind === 'literal' ? [[name, t.value]] : [])));
   const match = options.match ?? 'one';
   const alias = `_interchange_${link.typeName}_${link.fieldName}`;
-  const selections = new WeakMap<readonly FieldNode[], SelectionSetNode>();
+  const requests = new WeakMap<readonly FieldNode[], { selectionSet: SelectionSetNode; fieldNodes: FieldNode[] }>();
 
-  /** The client's selection of the link field, plus the key field under the link's alias. */
-  function selectionWithKey(info: GraphQLResolveInfo): SelectionSetNode {
-    let selection = selections.get(info.fieldNodes);
-    if (!selection) {
+  /**
+   * The client's selection of the link field plus the key field under the link's alias, as the selection set and
+   * as the field nodes the delegation plans with (stitching plans a merged type's fetches from the field nodes).
+   */
+  function requestWithKey(info: GraphQLResolveInfo): { selectionSet: SelectionSetNode; fieldNodes: FieldNode[] } {
+    let request = requests.get(info.fieldNodes);
+    if (!request) {
       const keyField: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: key } };
       const own = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
-      selection = { kind: Kind.SELECTION_SET, selections: match === 'position' ? own : [...own, keyField] };
-      selections.set(info.fieldNodes, selection);
+      const selectionSet: SelectionSetNode = { kind: Kind.SELECTION_SET, selections: match === 'position' ? own : [...own, keyField] };
+      request = { selectionSet, fieldNodes: info.fieldNodes.map((node) => ({ ...node, selectionSet })) };
+      requests.set(info.fieldNodes, request);
     }
-    return selection;
+    return request;
   }
 
   return {
@@ -201,15 +205,19 @@ export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaCon
     resolve: async function resolveBatchedRemoteLink(parent, _args, context, info) {
       const value = template.kind === 'parent' ? readPath(parent, template.path) : undefined;
       if (value === undefined || value === null) return null;
+      const request = requestWithKey(info);
       const result = await batchDelegateToSchema({
         schema: subschema,
         operation: 'query' as never,
         fieldName: link.targetField,
         key: value,
-        selectionSet: selectionWithKey(info),
+        selectionSet: request.selectionSet,
+        fieldNodes: request.fieldNodes,
         returnType: options.targetType,
         context: context as Record<string, unknown>,
-        info,
+        info: { ...info, fieldNodes: request.fieldNodes },
+        // Matched first, merged after (below): stitching's merging inside the batch loses the objects of a merged type.
+        skipTypeMerging: true,
         argsFromKeys: (keys: readonly unknown[]) => ({ ...literalArgs, [listArg]: [...keys] }),
         valuesFromResults: (results: unknown, keys: readonly unknown[]) => matchBatch(link, match, results, keys, (item) => item[alias]),
         lazyOptionsFn: (batchOptions) => {
@@ -219,7 +227,14 @@ export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaCon
         },
         dataLoaderOptions: { maxBatchSize: options.maxBatchSize },
       });
-      return Array.isArray(value) ? oneErrorForFailedBatch(result as unknown[], isListType(getNullableType(info.returnType))) : result;
+      const matched = Array.isArray(value) ? oneErrorForFailedBatch(result as unknown[], isListType(getNullableType(info.returnType))) : result;
+      return isMergedType(info) ? resolveExternalValue(matched, [], subschema, context as Record<string, unknown>, info, info.returnType) : matched;
     },
   };
+}
+
+/** The link returns a type several sources serve: its objects are completed from the others by stitching. */
+function isMergedType(info: GraphQLResolveInfo): boolean {
+  const stitching = info.schema.extensions['stitchingInfo'] as { mergedTypes?: Record<string, unknown> } | undefined;
+  return stitching?.mergedTypes?.[getNamedType(info.returnType).name] !== undefined;
 }

@@ -1,4 +1,10 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import { createGateway } from '../../src/server/create-gateway.js';
+import { startGraphqlRemote } from '../helpers/graphql-remote.js';
+import { startOpenApiFixture } from '../helpers/openapi-fixture.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { createProducts, createReviews, productRatingOf } from '../../src/demo/data.js';
 import { SEED_QUERY, SEED_RESULT, startDemoGateway, type DemoGateway } from '../helpers/demo-gateway.js';
 
@@ -59,5 +65,67 @@ describe('a type merged across a REST and a GraphQL source', () => {
     expect((await demo.query(SEED_QUERY)).body).toEqual({ data: SEED_RESULT });
     expect(demo.backends.reviews.stats.calls).toBe(0);
     expect(demo.backends.inventory.stats.byOperation).toEqual({ productsByIds: 1 });
+  });
+});
+
+const CATALOGUE_SPEC = `openapi: 3.0.3
+info: { title: catalogue, version: "1" }
+paths:
+  /catalogue:
+    get:
+      operationId: catalogue
+      responses:
+        "200":
+          description: A page of items.
+          content: { application/json: { schema: { $ref: "#/components/schemas/Page" } } }
+components:
+  schemas:
+    Page:
+      type: object
+      required: [items]
+      properties: { items: { type: array, items: { $ref: "#/components/schemas/Item" } } }
+    Item:
+      type: object
+      required: [id, name]
+      properties: { id: { type: string }, name: { type: string } }
+`;
+
+describe('a merged type nested inside an in-process answer', () => {
+  it('is completed from the other source when asked for, with one batched call, and left alone when not', async () => {
+    const dir = tempDir();
+    const rest = await startOpenApiFixture({
+      name: 'catalogue',
+      specFile: dir.write('catalogue.yaml', CATALOGUE_SPEC),
+      handle: (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [{ id: 'i1', name: 'one' }, { id: 'i2', name: 'two' }] })),
+    });
+    const remote = await startGraphqlRemote({
+      typeDefs: 'type Query { itemsByIds(ids: [String!]!): [Item]! }  type Item { id: String!  stars: Int! }',
+      resolvers: { Query: { itemsByIds: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ id, stars: Number(id.slice(1)) })) } },
+    });
+    try {
+      const links = dir.write('links.graphql', 'extend type Item @merge(source: "ratings", key: "id", field: "itemsByIds")\n');
+      await using gateway = await createGateway(
+        validateConfig(
+          {
+            links,
+            sources: [
+              { name: 'catalogue', kind: 'openapi', spec: join(dir.path, 'catalogue.yaml'), endpoints: [rest.endpoint] },
+              { name: 'ratings', kind: 'graphql', endpoints: [remote.url] },
+            ],
+          },
+          join(dir.path, 'interchange.yaml'),
+        ),
+      );
+      const query = async (text: string) =>
+        (await (await gateway.fetch('http://gateway/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: text }) })).json()) as unknown;
+      expect(await query('{ catalogue { items { name } } }')).toEqual({ data: { catalogue: { items: [{ name: 'one' }, { name: 'two' }] } } });
+      expect(remote.count('Query.itemsByIds')).toBe(0);
+      expect(await query('{ catalogue { items { name stars } } }')).toEqual({ data: { catalogue: { items: [{ name: 'one', stars: 1 }, { name: 'two', stars: 2 }] } } });
+      expect(remote.count('Query.itemsByIds')).toBe(1);
+      expect(remote.arrivals.at(-1)!.args).toEqual({ ids: ['i1', 'i2'] });
+    } finally {
+      await Promise.all([rest.close(), remote.close()]);
+      dir[Symbol.dispose]();
+    }
   });
 });

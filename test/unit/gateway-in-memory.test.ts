@@ -107,6 +107,18 @@ describe('the gateway over in-memory transports', () => {
     expect(demo.backends.count('reviews.reviewsByProduct')).toBe(10);
   });
 
+  it('completes the objects a batched link to a remote source returns of a merged type from the other source', async () => {
+    using dir = tempDir();
+    const links = dir.write(
+      'links.graphql',
+      `${readFileSync(DEMO_LINKS, 'utf8')}\nextend type Review { ratedProduct: Product @delegate(source: "reviews", field: "productRatings", args: { ids: "$parent.productId" }, key: "id") }\n`,
+    );
+    demo = await createInMemoryDemo({ edit: (raw) => void (raw['links'] = links) });
+    const { body } = await demo.query('{ reviewsByProduct(productId: "p2") { id ratedProduct { reviewCount name } } }');
+    expect(body).toEqual({ data: { reviewsByProduct: ['r2', 'r3'].map((id) => ({ id, ratedProduct: { reviewCount: 2, name: 'Barcode scanner' } })) } });
+    expect(demo.backends.calls.map((c) => `${c.source}.${c.field}`)).toEqual(['reviews.reviewsByProduct', 'reviews.productRatings', 'inventory.productsByIds']);
+  });
+
   it('degrades only the field whose source failed: null, a coded error naming the source, the rest intact, HTTP 200', async () => {
     demo = await createInMemoryDemo();
     demo.backends.answer('logistics.shipmentsByOrders', () => {
