@@ -61,6 +61,19 @@ describe('a type merged across a REST and a GraphQL source', () => {
     expect(demo.backends.reviews.stats.byOperation).toEqual({ productRatings: 1 });
   });
 
+  it('answers the README\'s query with three backend calls: the products, their ratings, their reviews', async () => {
+    const { body } = await demo.query('{ products(limit: 20) { id name averageRating reviews { rating body } } }');
+    expect(body.errors).toBeUndefined();
+    const list = body.data!['products'] as { id: string; averageRating: number | null; reviews: { rating: number }[] }[];
+    expect(list).toHaveLength(20);
+    for (const product of list) {
+      expect(product.averageRating).toBe(ratingOf(product.id).averageRating);
+      expect(product.reviews.map((r) => r.rating)).toEqual((reviews.get(product.id) ?? []).map((r) => r.rating));
+    }
+    expect(demo.backends.inventory.stats.byOperation).toEqual({ products: 1 });
+    expect(demo.backends.reviews.stats.byOperation).toEqual({ productRatings: 1, reviewsByProducts: 1 });
+  });
+
   it('leaves queries that ask only for one source\'s fields alone: the seed query calls no reviews', async () => {
     expect((await demo.query(SEED_QUERY)).body).toEqual({ data: SEED_RESULT });
     expect(demo.backends.reviews.stats.calls).toBe(0);
