@@ -55,6 +55,19 @@ export interface Review {
   body: string;
 }
 
+/** What the reviews service says about one product as a whole (its `Product` type, merged with the inventory's). */
+export interface ProductRating {
+  id: string;
+  /** Mean of the ratings; null without reviews. */
+  averageRating: number | null;
+  reviewCount: number;
+}
+
+export function productRatingOf(productId: string, reviews: readonly Review[]): ProductRating {
+  const total = reviews.reduce((sum, review) => sum + review.rating, 0);
+  return { id: productId, averageRating: reviews.length > 0 ? total / reviews.length : null, reviewCount: reviews.length };
+}
+
 export const PRODUCT_COUNT = 100;
 export const ORDER_COUNT = 200;
 

@@ -12,7 +12,7 @@ import {
   type DemoBackend,
   type DemoBackendOptions,
 } from './backend.js';
-import { createReviews, type Review } from './data.js';
+import { createReviews, productRatingOf, type ProductRating, type Review } from './data.js';
 
 export const REVIEWS_SCHEMA_FILE = 'reviews.graphql';
 export const REVIEWS_GRAPHQL_PATH = '/graphql';
@@ -45,6 +45,11 @@ export async function startReviews(options: DemoBackendOptions = {}): Promise<De
             stats.record('reviewsByProducts', args);
             await simulateLatency(latencyMs);
             return args.productIds.flatMap(reviewsOf);
+          },
+          async productRatings(_root: unknown, args: { ids: string[] }): Promise<ProductRating[]> {
+            stats.record('productRatings', args);
+            await simulateLatency(latencyMs);
+            return args.ids.map((id) => productRatingOf(id, reviewsOf(id)));
           },
         },
       },

@@ -1,9 +1,11 @@
 import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
-import { delegateToSchema, type SubschemaConfig } from '@graphql-tools/delegate';
-import { GraphQLError, getNullableType, isListType, responsePathAsArray, type GraphQLFieldResolver, type GraphQLOutputType } from 'graphql';
-import { createGatewayError } from '../errors.js';
+import { batchDelegateToSchema } from '@graphql-tools/batch-delegate';
+import { delegateToSchema, resolveExternalValue, type SubschemaConfig } from '@graphql-tools/delegate';
+import { GraphQLError, Kind, getNamedType, getNullableType, isListType, responsePathAsArray, type FieldNode, type GraphQLFieldResolver, type GraphQLOutputType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import type { OperationSpec } from '../sources/types.js';
+import { matchBatch, type BatchMatch } from './link-batch.js';
+import { markBatchPath } from './remote-executor.js';
 import type { ArgTemplate, LinkSpec } from './links.js';
 import { requestStateOf, type RequestState } from '../request/state.js';
 import type { SourceRuntime } from './source-runtime.js';
@@ -23,6 +25,8 @@ export interface LinkResolverOptions {
   maxBatchSize: number;
   /** The parent type comes from a remote GraphQL source, which returns only the fields asked for. */
   parentIsRemote: boolean;
+  /** How a batched link's results are matched back to its keys (see `BatchMatch`). Default `one`. */
+  match?: BatchMatch;
 }
 
 function readPath(parent: unknown, path: readonly string[]): unknown {
@@ -104,6 +108,7 @@ function createBatchedResolver(
   const [listArg, template] = Object.entries(link.args).find(([, t]) => t.kind === 'parent')!;
   const literalArgs = Object.fromEntries(Object.entries(link.args).flatMap(([name, t]) => (t.kind === 'literal' ? [[name, t.value]] : [])));
   const returnsList = isListType(getNullableType(returnType));
+  const match = options.match ?? 'one';
   const loaderId = `${link.typeName}.${link.fieldName}`;
 
   function loaderFor(state: RequestState, path: readonly (string | number)[]): DataLoader<string, unknown> {
@@ -114,13 +119,7 @@ function createBatchedResolver(
           // The stale marker names the link field; the batch serves all its parents, so the path stops at the list.
           const batchPath = path.filter((p) => typeof p === 'string');
           const result = await target.call(operation, { ...literalArgs, [listArg]: [...keys] }, state, batchPath);
-          const byKey = new Map<string, unknown>();
-          if (Array.isArray(result)) for (const item of result) if (item && typeof item === 'object') byKey.set(String((item as Record<string, unknown>)[key]), item);
-          return keys.map(
-            (k) =>
-              byKey.get(k) ??
-              createGatewayError('LINK_KEY_MISSING', `${link.source}.${link.targetField} returned no item with ${key} "${k}"`, { source: link.source, extensions: { key: k } }),
-          );
+          return matchBatch(link, match, result, keys, (item) => item[key]);
         },
         { maxBatchSize: options.maxBatchSize },
       );
@@ -133,29 +132,109 @@ function createBatchedResolver(
     const value = template.kind === 'parent' ? readPath(parent, template.path) : undefined;
     if (value === undefined || value === null) return null;
     const loader = loaderFor(requestStateOf(context), responsePathAsArray(info.path));
-    if (Array.isArray(value)) {
-      const items = await loader.loadMany(value.map(String));
-      // A failed batch call rejects every key with the same error: that is one error for the field, not one per item.
-      const first = items[0];
-      if (first instanceof Error && !isMissingKey(first) && items.every((item) => item === first)) throw first;
-      return returnsList ? items : (items[0] ?? null);
-    }
+    if (Array.isArray(value)) return oneErrorForFailedBatch(await loader.loadMany(value.map(String)), returnsList);
     return loader.load(String(value));
   };
+}
+
+/** A failed batch call rejects every key with the same error: that is one error for the field, not one per item. */
+function oneErrorForFailedBatch(items: readonly unknown[], returnsList: boolean): unknown {
+  const first = items[0];
+  if (first instanceof Error && !isMissingKey(first) && items.every((item) => item === first)) throw first;
+  return returnsList ? items : (items[0] ?? null);
 }
 
 function isMissingKey(error: Error): boolean {
   return error instanceof GraphQLError && error.extensions['code'] === 'LINK_KEY_MISSING';
 }
 
-/** One link to a remote GraphQL source: delegated, so only the selected fields are fetched. */
-export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaConfig, parentIsRemote: boolean): LinkFieldConfig {
+export interface RemoteLinkOptions extends LinkResolverOptions {
+  /** The source the link calls: its `maxConcurrency` limits unbatched calls per request. */
+  target: SourceRuntime;
+  /** The target field's type in the gateway schema: what a batched call returns. */
+  targetType: GraphQLOutputType;
+}
+
+/**
+ * One link to a delegated source (a remote GraphQL service): only the selected fields are fetched. Without `key`,
+ * one delegation per parent, queued by the target's `maxConcurrency`; with `key`, batched by
+ * @graphql-tools/batch-delegate (a DataLoader per request and selection), which fits: it collects a level's keys,
+ * sends one call per `maxBatchSize` chunk and lets us match results back by key. The key field is fetched under an
+ * alias of the link's own (`_interchange_Type_field`), so matching never depends on the client's selection, and
+ * two links to the same field with different matching never share a loader.
+ */
+export function createRemoteLinkResolver(link: LinkSpec, subschema: SubschemaConfig, options: RemoteLinkOptions): LinkFieldConfig {
+  const selectionSet = options.parentIsRemote ? { selectionSet: selectionSetFor(link.args) } : {};
+  if (link.key === undefined) {
+    return {
+      ...selectionSet,
+      resolve: function resolveRemoteLink(parent, _args, context, info) {
+        const args = buildArgs(link, parent);
+        if (!args) return null;
+        const delegate = () =>
+          Promise.resolve(delegateToSchema({ schema: subschema, operation: 'query' as never, fieldName: link.targetField, args, context: context as Record<string, unknown>, info }));
+        return limiterFor(requestStateOf(context), options.target)(delegate);
+      },
+    };
+  }
+  const key = link.key;
+  const [listArg, template] = Object.entries(link.args).find(([, t]) => t.kind === 'parent')!;
+  const literalArgs = Object.fromEntries(Object.entries(link.args).flatMap(([name, t]) => (t.kind === 'literal' ? [[name, t.value]] : [])));
+  const match = options.match ?? 'one';
+  const alias = `_interchange_${link.typeName}_${link.fieldName}`;
+  const requests = new WeakMap<readonly FieldNode[], { selectionSet: SelectionSetNode; fieldNodes: FieldNode[] }>();
+
+  /**
+   * The client's selection of the link field plus the key field under the link's alias, as the selection set and
+   * as the field nodes the delegation plans with (stitching plans a merged type's fetches from the field nodes).
+   */
+  function requestWithKey(info: GraphQLResolveInfo): { selectionSet: SelectionSetNode; fieldNodes: FieldNode[] } {
+    let request = requests.get(info.fieldNodes);
+    if (!request) {
+      const keyField: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: key } };
+      const own = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
+      const selectionSet: SelectionSetNode = { kind: Kind.SELECTION_SET, selections: match === 'position' ? own : [...own, keyField] };
+      request = { selectionSet, fieldNodes: info.fieldNodes.map((node) => ({ ...node, selectionSet })) };
+      requests.set(info.fieldNodes, request);
+    }
+    return request;
+  }
+
   return {
-    ...(parentIsRemote ? { selectionSet: selectionSetFor(link.args) } : {}),
-    resolve: function resolveRemoteLink(parent, _args, context, info) {
-      const args = buildArgs(link, parent);
-      if (!args) return null;
-      return delegateToSchema({ schema: subschema, operation: 'query' as never, fieldName: link.targetField, args, context: context as Record<string, unknown>, info });
+    ...selectionSet,
+    resolve: async function resolveBatchedRemoteLink(parent, _args, context, info) {
+      const value = template.kind === 'parent' ? readPath(parent, template.path) : undefined;
+      if (value === undefined || value === null) return null;
+      const request = requestWithKey(info);
+      const result = await batchDelegateToSchema({
+        schema: subschema,
+        operation: 'query' as never,
+        fieldName: link.targetField,
+        key: value,
+        selectionSet: request.selectionSet,
+        fieldNodes: request.fieldNodes,
+        returnType: options.targetType,
+        context: context as Record<string, unknown>,
+        info: { ...info, fieldNodes: request.fieldNodes },
+        // Matched first, merged after (below): stitching's merging inside the batch loses the objects of a merged type.
+        skipTypeMerging: true,
+        argsFromKeys: (keys: readonly unknown[]) => ({ ...literalArgs, [listArg]: [...keys] }),
+        valuesFromResults: (results: unknown, keys: readonly unknown[]) => matchBatch(link, match, results, keys, (item) => item[alias]),
+        lazyOptionsFn: (batchOptions) => {
+          // The stale marker names the link field: the batch serves all its parents, so the path stops at the list.
+          markBatchPath(batchOptions.info, responsePathAsArray(batchOptions.info.path).filter((p) => typeof p === 'string'));
+          return batchOptions;
+        },
+        dataLoaderOptions: { maxBatchSize: options.maxBatchSize },
+      });
+      const matched = Array.isArray(value) ? oneErrorForFailedBatch(result as unknown[], isListType(getNullableType(info.returnType))) : result;
+      return isMergedType(info) ? resolveExternalValue(matched, [], subschema, context as Record<string, unknown>, info, info.returnType) : matched;
     },
   };
+}
+
+/** The link returns a type several sources serve: its objects are completed from the others by stitching. */
+function isMergedType(info: GraphQLResolveInfo): boolean {
+  const stitching = info.schema.extensions['stitchingInfo'] as { mergedTypes?: Record<string, unknown> } | undefined;
+  return stitching?.mergedTypes?.[getNamedType(info.returnType).name] !== undefined;
 }

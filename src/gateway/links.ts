@@ -9,6 +9,8 @@ import {
   visit,
   type DocumentNode,
   type FieldDefinitionNode,
+  type ObjectTypeDefinitionNode,
+  type ObjectTypeExtensionNode,
   type GraphQLSchema,
   type ObjectValueNode,
 } from 'graphql';
@@ -27,6 +29,19 @@ import { ConfigInvalidError, type Problem } from '../errors.js';
  *   gateway collects the values of all parents of one level, calls the field once per batch and matches
  *   results back by this field of the returned items.
  * The directive is ours, not Federation's, and is stripped from the public schema.
+ *
+ * A type served by several sources is merged by its key with `@merge` on the type (repeatable, one per source
+ * that can be asked for its share of the type):
+ *
+ *   extend type Product @merge(source: "reviews", key: "id", field: "productRatings")
+ *
+ * - `source`: a source whose schema has this type (by its public name) with some of its fields;
+ * - `field`: a root Query field of that source returning the type (or a list of it); with a list argument the
+ *   fetch is batched, one call per level per `maxBatchSize` chunk, results matched by `key`;
+ * - `key`: the field that identifies an object in every source that serves the type;
+ * - `argument` (optional): the argument of `field` that takes the key(s), when it has more than one.
+ * Named `@merge`, not `@key`, to stay clear of Federation's directives (a Federation subgraph declares its own
+ * keys with `@key`; see `federation: true`).
  */
 export interface LinkSpec {
   readonly typeName: string;
@@ -39,15 +54,28 @@ export interface LinkSpec {
   readonly line: number;
 }
 
+/** One `@merge` directive: how to fetch `source`'s share of the merged type `typeName`. */
+export interface MergeSpec {
+  readonly typeName: string;
+  readonly source: string;
+  readonly key: string;
+  readonly field: string;
+  readonly argument?: string;
+  readonly line: number;
+}
+
 export type ArgTemplate = { readonly kind: 'parent'; readonly path: readonly string[] } | { readonly kind: 'literal'; readonly value: unknown };
 
 export interface ParsedLinks {
   /** The `extend type` blocks without the directive, ready to merge into the gateway schema. */
   readonly typeDefs: DocumentNode;
   readonly links: readonly LinkSpec[];
+  readonly merges: readonly MergeSpec[];
 }
 
 const DIRECTIVE = 'delegate';
+const MERGE_DIRECTIVE = 'merge';
+const MERGE_ARGUMENTS = ['source', 'key', 'field', 'argument'];
 const PARENT_PREFIX = '$parent.';
 
 export function parseLinks(file: string, text: string): ParsedLinks {
@@ -59,11 +87,34 @@ export function parseLinks(file: string, text: string): ParsedLinks {
     throw new ConfigInvalidError(`Links file ${file} is not valid GraphQL SDL`, [{ file, at, message: error instanceof GraphQLError ? error.message : String(error) }]);
   }
   const links: LinkSpec[] = [];
+  const merges: MergeSpec[] = [];
   const problems: Problem[] = [];
   let currentType = '';
+  /** Collects a type's `@merge` directives and strips them; an extension left with nothing in it is dropped. */
+  function takeMerges<T extends ObjectTypeExtensionNode | ObjectTypeDefinitionNode>(node: T): T | null {
+    const own = node.directives?.filter((d) => d.name.value === MERGE_DIRECTIVE) ?? [];
+    for (const directive of own) {
+      const line = directive.loc?.startToken.line ?? 0;
+      const at = `${node.name.value} (line ${line})`;
+      const value = (name: string) => directive.arguments?.find((a) => a.name.value === name)?.value;
+      const [source, key, field, argument] = MERGE_ARGUMENTS.map(value);
+      const found: string[] = [];
+      for (const [name, v] of [['source', source], ['key', key], ['field', field]] as const) if (v?.kind !== Kind.STRING) found.push(`@merge needs ${name}: "<...>"`);
+      if (argument !== undefined && argument.kind !== Kind.STRING) found.push('@merge argument must be a string naming an argument of field');
+      for (const a of directive.arguments ?? []) if (!MERGE_ARGUMENTS.includes(a.name.value)) found.push(`@merge has no argument "${a.name.value}" (it takes ${MERGE_ARGUMENTS.join(', ')})`);
+      problems.push(...found.map((message) => ({ file, at, message })));
+      if (found.length === 0 && source?.kind === Kind.STRING && key?.kind === Kind.STRING && field?.kind === Kind.STRING) {
+        merges.push({ typeName: node.name.value, source: source.value, key: key.value, field: field.value, ...(argument?.kind === Kind.STRING ? { argument: argument.value } : {}), line });
+      }
+    }
+    if (own.length === 0) return node;
+    const directives = node.directives?.filter((d) => !own.includes(d)) ?? [];
+    if (node.kind === Kind.OBJECT_TYPE_EXTENSION && directives.length === 0 && !node.fields?.length && !node.interfaces?.length) return null;
+    return { ...node, directives };
+  }
   const typeDefs = visit(document, {
-    ObjectTypeExtension: { enter: (node) => void (currentType = node.name.value) },
-    ObjectTypeDefinition: { enter: (node) => void (currentType = node.name.value) },
+    ObjectTypeExtension: { enter: (node) => void (currentType = node.name.value), leave: (node) => takeMerges(node) },
+    ObjectTypeDefinition: { enter: (node) => void (currentType = node.name.value), leave: (node) => takeMerges(node) },
     FieldDefinition(node: FieldDefinitionNode) {
       const directive = node.directives?.find((d) => d.name.value === DIRECTIVE);
       if (!directive) return undefined;
@@ -98,7 +149,7 @@ export function parseLinks(file: string, text: string): ParsedLinks {
     },
   });
   if (problems.length > 0) throw new ConfigInvalidError(`Links file ${file} is invalid`, problems);
-  return { typeDefs, links };
+  return { typeDefs, links, merges };
 }
 
 function argTemplates(node: ObjectValueNode): Record<string, ArgTemplate> {
@@ -156,6 +207,46 @@ export function validateLinks(file: string, links: readonly LinkSpec[], targets:
       const parentArgs = Object.values(link.args).filter((a) => a.kind === 'parent');
       if (parentArgs.length !== 1) report('a batched link (with key) must read exactly one argument from $parent');
     }
+  }
+  return problems;
+}
+
+/**
+ * Every `@merge` must name a known source that serves the type, a Query field of it returning the type with one
+ * argument to take the key(s), and a key field every source serving the type has; a merged type needs two sources.
+ */
+export function validateMerges(file: string, merges: readonly MergeSpec[], schemas: LinkTargets['schemas']): Problem[] {
+  const problems: Problem[] = [];
+  const byType = new Map<string, MergeSpec[]>();
+  for (const merge of merges) byType.set(merge.typeName, [...(byType.get(merge.typeName) ?? []), merge]);
+  for (const merge of merges) {
+    const report = (message: string) => problems.push({ file, at: `${merge.typeName} (line ${merge.line})`, message });
+    const schema = schemas.get(merge.source);
+    if (!schema) {
+      report(`unknown source "${merge.source}" (known: ${[...schemas.keys()].join(', ')})`);
+      continue;
+    }
+    const servers = [...schemas].filter(([, s]) => isObjectType(s.getType(merge.typeName))).map(([name]) => name);
+    const own = schema.getType(merge.typeName);
+    if (!own || !isObjectType(own)) {
+      report(`source "${merge.source}" has no object type "${merge.typeName}"`);
+      continue;
+    }
+    if (servers.length < 2) report(`type "${merge.typeName}" is served only by ${servers.join(', ')}: merging needs two sources`);
+    if ((byType.get(merge.typeName) ?? []).some((m) => m.source === merge.source && m.line < merge.line)) report(`source "${merge.source}" already has a @merge on ${merge.typeName}`);
+    for (const server of servers) {
+      const type = schemas.get(server)!.getType(merge.typeName);
+      if (isObjectType(type) && !type.getFields()[merge.key]) report(`key "${merge.key}": ${merge.typeName} of source "${server}" has no such field`);
+    }
+    const field = schema.getQueryType()?.getFields()[merge.field];
+    if (!field) {
+      report(`source "${merge.source}" has no Query field "${merge.field}"`);
+      continue;
+    }
+    if (getNamedType(field.type).name !== merge.typeName) report(`${merge.source}.${merge.field} returns ${String(field.type)}, not ${merge.typeName}`);
+    const candidates = merge.argument === undefined ? field.args.filter((a) => String(a.type).endsWith('!') && a.defaultValue === undefined) : field.args.filter((a) => a.name === merge.argument);
+    if (merge.argument !== undefined && candidates.length === 0) report(`${merge.source}.${merge.field} has no argument "${merge.argument}" (it takes: ${field.args.map((a) => a.name).join(', ') || 'none'})`);
+    else if (candidates.length !== 1) report(`${merge.source}.${merge.field} must take the key in one required argument; name it with argument: "..."`);
   }
   return problems;
 }

@@ -4,7 +4,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Gateway } from './create-gateway.js';
-import { readSseEvents } from './sse-events.js';
+import { readSseEvents } from '../sources/sse-events.js';
 
 /** The graphql-ws endpoint beside yoga's HTTP one; close it before the HTTP server. */
 export interface GraphqlWsServer extends AsyncDisposable {

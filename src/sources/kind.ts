@@ -2,10 +2,22 @@ import type { z } from 'zod';
 import type { CommonSourceConfig } from './source-config.js';
 import type { ConvertedSource, Transport } from './types.js';
 
+/** A key of a `sources:` entry that names nothing in the converted spec (`rename.reviewz`), found at load. */
+export interface ConfigKeyProblem {
+  /** The key path inside the entry, as the user wrote it: `rename.reviewz`, `exclude[2]`. */
+  readonly key: string;
+  readonly message: string;
+}
+
 /** A converted source plus the factory of its transport: the load phase's output for one source. */
 export interface LoadedSource<Config extends CommonSourceConfig = CommonSourceConfig> {
   readonly config: Config;
   readonly converted: ConvertedSource;
+  /**
+   * Keys of the entry that name nothing in the spec, which only the kind can tell (`operations` keys are checked
+   * for every kind by the gateway). Reported as CONFIG_INVALID at `sources[i].<key>`. Default none.
+   */
+  readonly configProblems?: readonly ConfigKeyProblem[];
   /** Opens nothing until called; the gateway calls it once per generation. */
   createTransport(): Transport;
 }

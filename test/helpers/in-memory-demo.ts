@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { buildSchema, execute, parse, type GraphQLSchema } from 'graphql';
 import { DEMO_CONFIG } from '../../src/cli/demo.js';
 import { loadConfigFile, validateConfig, type GatewayConfig } from '../../src/config/load.js';
-import { createOrders, createProducts, createReviews, createShipments } from '../../src/demo/data.js';
+import { createOrders, createProducts, createReviews, createShipments, productRatingOf } from '../../src/demo/data.js';
 import { ConfigInvalidError } from '../../src/errors.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/create-gateway.js';
 import { httpCallFailure } from '../../src/sources/call-failure.js';
@@ -78,6 +78,7 @@ function reviewsSchema(): { schema: GraphQLSchema; rootValue: Record<string, (ar
     rootValue: {
       reviewsByProduct: (args) => reviews.get(String(args['productId'])) ?? [],
       reviewsByProducts: (args) => (args['productIds'] as string[]).flatMap((id) => reviews.get(id) ?? []),
+      productRatings: (args) => (args['ids'] as string[]).map((id) => productRatingOf(id, reviews.get(id) ?? [])),
     },
   };
 }

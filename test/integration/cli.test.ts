@@ -88,6 +88,16 @@ describe('the interchange CLI', () => {
     expect(stderr).toContain(spec);
   });
 
+  it('check reports an operations key that names no field, with its key path', async () => {
+    using dir = tempDir();
+    const spec = join(import.meta.dirname, '..', '..', 'schemas', 'reviews.graphql');
+    const file = dir.write('typo.yaml', `sources:\n  - name: reviews\n    kind: graphql\n    schema: ${spec}\n    endpoints: [http://127.0.0.1:1/graphql]\n    operations:\n      reviewsByProdcut: { timeoutMs: 100 }\n`);
+    const { code, stderr } = await run(['check', '--config', file]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('CONFIG_INVALID');
+    expect(stderr).toContain(`${file}: sources[0].operations.reviewsByProdcut: "reviews" has no field "reviewsByProdcut"`);
+  });
+
   it('rejects unknown commands and flags with usage and exit 2', async () => {
     expect((await run(['frobnicate'])).code).toBe(2);
     const { code, stderr } = await run(['serve', '--config', 'x', '--colour']);

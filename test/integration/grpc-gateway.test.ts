@@ -9,7 +9,8 @@ import { validateConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
 import { FINITE_WATCH, ORDERS_INCLUDE_DIRS, ORDERS_PROTO, startOrdersBackend, type OrdersBackend } from '../fixtures/grpc/start-orders-backend.js';
-import { readSseEvents } from '../../src/server/sse-events.js';
+import { readSseEvents } from '../../src/sources/sse-events.js';
+import { takeThenLeave } from '../helpers/sse-client.js';
 
 /** GetOrder's own deadline; `hang` never answers, so it always expires. */
 const GET_ORDER_TIMEOUT_MS = 150;
@@ -94,17 +95,7 @@ describe('gRPC source through the gateway', () => {
     const controller = new AbortController();
     const cancelled = once(backend.events, 'cancelled');
     const response = await subscribeOverSse('subscription { watchOrders(customerId: "c-open") { id status } }', controller.signal);
-    const received: unknown[] = [];
-    try {
-      for await (const event of readSseEvents(response.body!)) {
-        if (event.event !== 'next') continue;
-        received.push(JSON.parse(event.data));
-        if (received.length === 2) controller.abort();
-      }
-    } catch (error) {
-      expect(controller.signal.aborted).toBe(true);
-      expect(error).toMatchObject({ name: 'AbortError' });
-    }
+    const received = await takeThenLeave(response, 2, controller);
     expect(received).toEqual([{ data: { watchOrders: { id: 'w-1', status: 'SHIPPED' } } }, { data: { watchOrders: { id: 'w-2', status: 'SHIPPED' } } }]);
     expect(await cancelled).toEqual(['WatchOrders']);
   });

@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SEED_QUERY } from '../../src/demo/seed-query.js';
 import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
 import { TransportError } from '../../src/sources/types.js';
 import { SEED_RESULT } from '../helpers/demo-gateway.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { createInMemoryDemo, demoConfig, rawSource, until, type InMemoryDemo } from '../helpers/in-memory-demo.js';
+
+const DEMO_LINKS = join(import.meta.dirname, '..', '..', 'schemas', 'links.graphql');
 
 /**
  * The gateway's own logic through `gateway.fetch()` over in-memory transports: no sockets, no processes, no
@@ -82,6 +87,36 @@ describe('the gateway over in-memory transports', () => {
     const { body } = await answer;
     expect(body.errors).toBeUndefined();
     expect(demo.backends.count('inventory.product')).toBe(8);
+  });
+
+  it('keeps at most maxConcurrency unbatched link calls to a remote GraphQL source in flight', async () => {
+    using dir = tempDir();
+    const links = dir.write(
+      'links.graphql',
+      `${readFileSync(DEMO_LINKS, 'utf8')}\nextend type Order { reviewsOfOrder: [Review!] @delegate(source: "reviews", field: "reviewsByProduct", args: { productId: "$parent.id" }) }\n`,
+    );
+    demo = await createInMemoryDemo({ edit: (raw) => void ((raw['links'] = links), (rawSource(raw, 'reviews')['maxConcurrency'] = 3)) });
+    const release = demo.backends.hold('reviews.reviewsByProduct');
+    const answer = demo.query('{ orders(first: 10) { orders { id reviewsOfOrder { id } } } }');
+    await until(() => demo!.backends.count('reviews.reviewsByProduct') === 3);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(demo.backends.count('reviews.reviewsByProduct')).toBe(3);
+    release();
+    const { body } = await answer;
+    expect(body.errors).toBeUndefined();
+    expect(demo.backends.count('reviews.reviewsByProduct')).toBe(10);
+  });
+
+  it('completes the objects a batched link to a remote source returns of a merged type from the other source', async () => {
+    using dir = tempDir();
+    const links = dir.write(
+      'links.graphql',
+      `${readFileSync(DEMO_LINKS, 'utf8')}\nextend type Review { ratedProduct: Product @delegate(source: "reviews", field: "productRatings", args: { ids: "$parent.productId" }, key: "id") }\n`,
+    );
+    demo = await createInMemoryDemo({ edit: (raw) => void (raw['links'] = links) });
+    const { body } = await demo.query('{ reviewsByProduct(productId: "p2") { id ratedProduct { reviewCount name } } }');
+    expect(body).toEqual({ data: { reviewsByProduct: ['r2', 'r3'].map((id) => ({ id, ratedProduct: { reviewCount: 2, name: 'Barcode scanner' } })) } });
+    expect(demo.backends.calls.map((c) => `${c.source}.${c.field}`)).toEqual(['reviews.reviewsByProduct', 'reviews.productRatings', 'inventory.productsByIds']);
   });
 
   it('degrades only the field whose source failed: null, a coded error naming the source, the rest intact, HTTP 200', async () => {

@@ -1,7 +1,7 @@
 import { buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ConfigInvalidError } from '../../src/errors.js';
-import { parseLinks, validateLinks } from '../../src/gateway/links.js';
+import { parseLinks, validateLinks, validateMerges } from '../../src/gateway/links.js';
 
 const FILE = '/cfg/links.graphql';
 
@@ -78,5 +78,59 @@ extend type Invoice { d: Product @delegate(source: "inventory", field: "product"
       ]);
     }
     expect(() => parseLinks(FILE, 'extend type {')).toThrow(/not valid GraphQL SDL/);
+  });
+});
+
+describe('@merge', () => {
+  const reviews = buildSchema(`type Query { ratings(ids: [ID!]!): [Product]!  rating(id: ID!, lang: String!): Product  reviews: [String] } type Product { id: ID! stars: Float }`);
+  const schemas = new Map([['orders', orders], ['inventory', inventory], ['reviews', reviews]]);
+  const mergeProblems = (sdl: string) => {
+    const parsed = parseLinks(FILE, sdl);
+    return validateMerges(FILE, parsed.merges, schemas).map((p) => `${p.at}: ${p.message}`);
+  };
+
+  it('parses the directives of a type, strips them and drops an extension left empty', () => {
+    const parsed = parseLinks(FILE, `extend type Product\n  @merge(source: "reviews", key: "id", field: "ratings")\n  @merge(source: "inventory", key: "id", field: "product", argument: "id")\n`);
+    expect(parsed.merges).toEqual([
+      { typeName: 'Product', source: 'reviews', key: 'id', field: 'ratings', line: 2 },
+      { typeName: 'Product', source: 'inventory', key: 'id', field: 'product', argument: 'id', line: 3 },
+    ]);
+    expect(parsed.typeDefs.definitions).toEqual([]);
+    expect(validateMerges(FILE, parsed.merges, schemas)).toEqual([]);
+  });
+
+  it('reports a malformed directive with its line', () => {
+    expect(() => parseLinks(FILE, 'extend type Product @merge(source: "reviews", keys: "id", field: 3)')).toThrow(ConfigInvalidError);
+    try {
+      parseLinks(FILE, 'extend type Product @merge(source: "reviews", keys: "id", field: 3)');
+    } catch (error) {
+      expect((error as ConfigInvalidError).problems.map((p) => `${p.at}: ${p.message}`)).toEqual([
+        'Product (line 1): @merge needs key: "<...>"',
+        'Product (line 1): @merge needs field: "<...>"',
+        'Product (line 1): @merge has no argument "keys" (it takes source, key, field, argument)',
+      ]);
+    }
+  });
+
+  it('reports unknown sources, types, fields, keys and arguments', () => {
+    expect(
+      mergeProblems(`extend type Product @merge(source: "billing", key: "id", field: "x")
+extend type Customer @merge(source: "reviews", key: "id", field: "ratings")
+extend type Order @merge(source: "orders", key: "id", field: "order")
+extend type Product @merge(source: "reviews", key: "sku", field: "reviews")
+extend type Product @merge(source: "reviews", key: "id", field: "rating")
+extend type Product @merge(source: "inventory", key: "id", field: "productsByIds", argument: "idz")`),
+    ).toEqual([
+      'Product (line 1): unknown source "billing" (known: orders, inventory, reviews)',
+      'Customer (line 2): source "reviews" has no object type "Customer"',
+      'Order (line 3): type "Order" is served only by orders: merging needs two sources',
+      'Product (line 4): key "sku": Product of source "inventory" has no such field',
+      'Product (line 4): key "sku": Product of source "reviews" has no such field',
+      'Product (line 4): reviews.reviews returns [String], not Product',
+      'Product (line 4): reviews.reviews must take the key in one required argument; name it with argument: "..."',
+      'Product (line 5): source "reviews" already has a @merge on Product',
+      'Product (line 5): reviews.rating must take the key in one required argument; name it with argument: "..."',
+      'Product (line 6): inventory.productsByIds has no argument "idz" (it takes: ids, warehouse)',
+    ]);
   });
 });

@@ -15,15 +15,26 @@ export const graphqlSource = defineSourceKind({
   checkEndpoint: checkHttpEndpoint,
   async load(config) {
     const headers = config.headers ?? {};
-    const converted = await loadGraphqlSource({ name: config.name, schemaFile: config.schema, endpoint: endpointUrls(config)[0]!, headers });
-    return { config, converted, createTransport: () => createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}) }) };
+    const converted = await loadGraphqlSource({
+      name: config.name,
+      schemaFile: config.schema,
+      endpoint: endpointUrls(config)[0]!,
+      headers,
+      rename: config.rename,
+      exclude: config.exclude,
+      federation: config.federation,
+      ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    });
+    return {
+      config,
+      converted,
+      configProblems: converted.configProblems,
+      createTransport: () =>
+        createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}), ...(config.subscriptions ? { subscriptions: config.subscriptions } : {}) }),
+    };
   },
   describe(converted) {
-    const schema = (converted as GraphqlSource).schema;
-    const fields: string[] = [];
-    for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
-      if (root) for (const field of Object.keys(root.getFields())) fields.push(`${root.name}.${field}`);
-    }
-    return { summary: 'remote schema (delegated)', fields };
+    const operations = [...(converted as GraphqlSource).operations.values()];
+    return { summary: 'remote schema (delegated)', fields: operations.map((op) => `${`${op.rootType}.${op.fieldName}`.padEnd(36)} ← ${op.operationId}`) };
   },
 });

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import { deadlineHeader, httpCallFailure } from '../call-failure.js';
 import { checkHttpHealth } from '../http-health-check.js';
 import { TransportError, type OperationSpec, type Transport, type TransportCall } from '../types.js';
+import { subscribeOverSse, subscribeOverWebSocket, type SubscriptionProtocol } from './subscriptions.js';
 
 /**
  * GraphQL over HTTP to a remote service, on an undici keep-alive pool per origin.
@@ -13,6 +14,8 @@ export interface GraphqlTransportOptions {
   headers?: Readonly<Record<string, string>>;
   /** Connections per origin. Default 128. */
   connections?: number;
+  /** How Subscription fields reach the remote: `sse` or `graphql-ws`. Default `sse`. */
+  subscriptions?: SubscriptionProtocol;
 }
 
 export interface GraphqlRequestArgs {
@@ -69,6 +72,11 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
       return body;
     },
     checkHealth: (endpoint, check, signal) => checkHttpHealth(poolFor(new URL(endpoint)), endpoint, check.path ?? '/', signal),
+    subscribe(endpoint: string, _operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall): AsyncIterable<unknown> {
+      const url = new URL(endpoint);
+      const request = args as unknown as GraphqlRequestArgs;
+      return options.subscriptions === 'graphql-ws' ? subscribeOverWebSocket(url, { ...options.headers }, request, call) : subscribeOverSse(poolFor(url), url, staticHeaders, request, call);
+    },
     async [Symbol.asyncDispose]() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
       pools.clear();

@@ -4,13 +4,16 @@ export interface SseEvent {
   readonly data: string;
 }
 
-/** Reads server-sent events as they arrive (events end with a blank line; comments and heartbeats are skipped). */
-export async function* readSseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+/**
+ * Reads server-sent events as they arrive (events end with a blank line; comments and heartbeats are skipped),
+ * from a Fetch body or a Node stream (an undici response body). Shared by the graphql-ws relay (server/) and the
+ * remote GraphQL source's SSE subscriptions, hence its place in the lower layer.
+ */
+export async function* readSseEvents(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
-  const reader = body.getReader();
   let buffered = '';
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    buffered += decoder.decode(chunk.value, { stream: true });
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true }).replace(/\r\n/g, '\n');
     let end: number;
     while ((end = buffered.indexOf('\n\n')) >= 0) {
       const lines = buffered.slice(0, end).split('\n');
