@@ -8,6 +8,8 @@ export interface StatusView {
   readonly loadedAt: Date;
   readonly cacheStore: 'memory' | 'redis';
   readonly sources: readonly SourceView[];
+  /** Sources of the config left out because their schema could not be loaded; retried in the background. */
+  readonly missing?: readonly { readonly name: string; readonly reason: string }[];
 }
 
 export interface SourceView {
@@ -18,6 +20,8 @@ export interface SourceView {
   readonly operations: number;
   /** Its pipeline's stages, outermost first. */
   readonly stages: readonly string[];
+  /** Where its schema came from: `spec` (a file), `fetched` (introspection, reflection) or `snapshot` (the last fetched one, the backend being down). */
+  readonly schema?: string;
   /** Its circuit breaker (`closed`, `half-open`, `open`, or null without one). */
   readonly circuit: SourceResilienceStatus['circuit'];
   /** Each replica: group, weight, condition (`up`, `ejected`, `probation`, `unhealthy`, `circuit-open`), calls in flight, ejections, its breaker. */
@@ -29,6 +33,8 @@ export interface AdminStatus {
   readonly startedAt: string;
   readonly generationLoadedAt: string;
   readonly cacheStore: string;
+  /** Sources left out (schema not loadable now), with why. */
+  readonly missingSources: readonly { readonly name: string; readonly reason: string }[];
   readonly sources: readonly (Omit<SourceView, 'stages'> & {
     stages: readonly string[];
     /** Calls by outcome: `ok`, `hit`, `stale`, or an error code. */
@@ -62,6 +68,7 @@ export async function collectStatus(view: StatusView, metrics: GatewayMetrics): 
     startedAt: view.startedAt.toISOString(),
     generationLoadedAt: view.loadedAt.toISOString(),
     cacheStore: view.cacheStore,
+    missingSources: view.missing ?? [],
     sources: view.sources.map((source) => ({ ...source, calls: count(source.name), cache: cacheEvents(source.name) })),
   };
 }

@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { AdminStatus } from './status.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { dashboardAsset } from './dashboard-assets.js';
+import { liveRoute, type LiveAdmin } from './live-routes.js';
 import { statsSnapshot, statsTick, type StatsCursor, type StatsSource } from './stats.js';
 
 export interface AdminOptions {
@@ -22,6 +23,8 @@ export interface AdminOptions {
   stats?: StatsSource;
   /** Milliseconds between two `tick` events of the stats stream. Default 1000. */
   statsIntervalMs?: number;
+  /** Live operation's routes (sources, links, schema, reload, cluster; `live-routes.ts`). Default: not served (404). */
+  live?: () => LiveAdmin | undefined;
 }
 
 const PURGE_USAGE = 'body must be JSON: {"source": "<name>", "operation"?: "<field or operationId>", "args"?: {...} (needs operation)}';
@@ -47,6 +50,7 @@ export function sameToken(given: string, expected: string): boolean {
  * `/admin/assets/*`: the dashboard's script and its bundled chart library (code, no data: public).
  *   POST /admin/api/cache/purge {source, operation?, args?}   drop cached entries
  *   GET  /admin/api/throttled              clients throttled by abnormal-behaviour detection
+ * and, under live operation, the routes of `live-routes.ts` (sources, links, schema, reload, cluster).
  */
 export function useAdmin(options: AdminOptions): Plugin {
   return {
@@ -67,7 +71,13 @@ export function useAdmin(options: AdminOptions): Plugin {
       if (given === undefined || !sameToken(given, token)) return endResponse(json(fetchAPI, 401, { error: 'missing or wrong admin token' }));
 
       const route = `${request.method} ${url.pathname.slice('/admin/api/'.length)}`;
-      if (route === 'GET status') return endResponse(json(fetchAPI, 200, await options.status()));
+      if (route === 'GET status') {
+        const live = options.live?.();
+        return endResponse(json(fetchAPI, 200, { ...(await options.status()), ...(live ? { live: live.status() } : {}) }));
+      }
+      const live = options.live?.();
+      const answered = live ? await liveRoute(live, request, url, fetchAPI) : undefined;
+      if (answered) return endResponse(answered);
       if (route === 'GET throttled') return endResponse(json(fetchAPI, 200, { throttled: options.throttled?.() ?? [] }));
       if (route === 'GET stats' && options.stats) {
         const stats = options.stats;

@@ -30,6 +30,16 @@ export function formatKeyPath(path: readonly PropertyKey[]): string {
 /** Reads, interpolates, validates and freezes the config file; throws `ConfigInvalidError` listing every problem. */
 export function loadConfigFile(file: string, options: LoadConfigOptions = {}): GatewayConfig {
   const absolute = resolve(file);
+  return validateConfig(readConfigDocument(absolute), absolute, options);
+}
+
+/**
+ * The config file as written (YAML parsed, nothing interpolated or checked yet): what live operation keeps, so
+ * that changes through the admin API are merged into the document before it is validated as a whole.
+ * Throws `ConfigInvalidError` when the file cannot be read or is not YAML.
+ */
+export function readConfigDocument(file: string): unknown {
+  const absolute = resolve(file);
   let text: string;
   try {
     text = readFileSync(absolute, 'utf8');
@@ -43,7 +53,9 @@ export function loadConfigFile(file: string, options: LoadConfigOptions = {}): G
       document.errors.map((e) => ({ file: absolute, at: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: e.message.split('\n')[0] ?? e.message })),
     );
   }
-  return validateConfig(document.toJS(), absolute, options);
+  // An editor that truncates before it writes leaves an empty file for a moment: say so plainly.
+  if (text.trim() === '') throw new ConfigInvalidError(`Config ${absolute} is empty`, [{ file: absolute, at: '', message: 'the file is empty' }]);
+  return document.toJS() as unknown;
 }
 
 /** Validates an already parsed config object; relative paths resolve against the directory of `file`. */
@@ -76,7 +88,7 @@ function issueToProblem(issue: z.core.$ZodIssue, file: string): Problem {
 
 function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
   const sources = config.sources.map((source) => sourceKindOf(source).resolvePaths(source, baseDir) as SourceConfig);
-  return resolveAccessPaths({ ...config, sources, ...(config.links ? { links: resolve(baseDir, config.links) } : {}) }, baseDir);
+  return resolveAccessPaths({ ...config, sources, stateDir: resolve(baseDir, config.stateDir), ...(config.links ? { links: resolve(baseDir, config.links) } : {}) }, baseDir);
 }
 
 /** What the schema cannot say: unique names, files that exist, endpoints each kind can call. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cachePolicySchema } from '../sources/source-config.js';
 import { sourceConfigSchema } from '../sources/registry.js';
 import { limitsAccessFields, rootAccessFields, serverAccessFields } from './access-schema.js';
+import { liveRootFields, serverLiveFields } from './live-schema.js';
 
 /**
  * The configuration file's schema: types, defaults and documentation in one place.
@@ -24,6 +25,7 @@ export const configSchema = z.strictObject({
        */
       requestTimeoutMs: z.number().int().positive().default(30_000),
       ...serverAccessFields,
+      ...serverLiveFields,
     })
     .prefault({}),
   cache: cachePolicySchema
@@ -77,6 +79,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   ...rootAccessFields,
+  // ---- live operation (issue 13): reload guard and retries, local state, cluster
+  ...liveRootFields,
   // ---- observability (issue 12): tracing export, the per-request log line, bounded metric labels
   telemetry: z
     .strictObject({

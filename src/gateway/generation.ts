@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { GraphQLSchema } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import { createMemoryStore, type CacheStore } from '../cache/store.js';
 import type { GatewayConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -9,8 +9,9 @@ import { createRetainedState, createSourcePipeline, instrumentTransport, type Pi
 import { callerScopeKey, clientAskedNoCache } from '../request/caller.js';
 import type { Transport } from '../sources/types.js';
 import { buildGatewaySchema } from './build-schema.js';
-import { parseLinks } from './links.js';
-import { loadSources, type LoadedSource } from './load-sources.js';
+import { parseLinks, pruneLinks } from './links.js';
+import { loadSourcesDegraded, type LoadedSource, type MissingSource, type SchemaOrigin, type SourcesLoad } from './load-sources.js';
+import type { SchemaSnapshots } from './schema-snapshots.js';
 import { createSourceRuntime, type SourceRuntime } from './source-runtime.js';
 
 /** Keys per call of a batched link when the target source sets no `maxBatchSize`. */
@@ -25,6 +26,10 @@ export interface Generation extends AsyncDisposable {
   readonly schema: GraphQLSchema;
   readonly sources: ReadonlyMap<string, SourceRuntime>;
   readonly loaded: readonly LoadedSource[];
+  /** Where each loaded source's schema came from: its spec, fetched from the backend, or a saved snapshot. */
+  readonly origins: ReadonlyMap<string, SchemaOrigin>;
+  /** Sources of the config left out because their schema could not be loaded (see `GenerationDeps.tolerateMissing`). */
+  readonly missing: readonly MissingSource[];
 }
 
 /** What a generation is built with beyond its config; everything here is shared by the gateway's generations. */
@@ -43,11 +48,21 @@ export interface GenerationDeps {
   stages?: readonly PipelineStage[];
   /** Replaces each source's own transport; tests use in-memory transports. Default: the kind's transport. */
   transportFor?: (source: LoadedSource) => Transport;
+  /** Schema snapshots of sources whose schema is fetched (saved after each fetch, used when it fails). Default none. */
+  snapshots?: SchemaSnapshots;
+  /** Sources that may be left out when their schema can be neither fetched nor read from a snapshot. Default: none may. */
+  tolerateMissing?: (source: string) => boolean;
 }
 
 /** Load phase only: converts the specs and parses the links. No transport is opened. */
-async function composeOffline(config: GatewayConfig): Promise<{ loaded: LoadedSource[]; links: ReturnType<typeof readLinks> }> {
-  return { loaded: await loadSources(config), links: readLinks(config) };
+async function composeOffline(config: GatewayConfig, deps: GenerationDeps): Promise<SourcesLoad & { links: ReturnType<typeof readLinks> }> {
+  const load = await loadSourcesDegraded(config, { ...(deps.snapshots ? { snapshots: deps.snapshots } : {}), ...(deps.tolerateMissing ? { tolerateMissing: deps.tolerateMissing } : {}) });
+  const links = readLinks(config);
+  if (!links || load.missing.length === 0) return { ...load, links };
+  // While a source is away, the links that need it (or a type only it defines) wait for it; the others apply.
+  const names = new Set(load.loaded.map((s) => s.config.name));
+  const types = new Set(load.loaded.flatMap((s) => parse(s.converted.typeDefs).definitions.flatMap((d) => ('name' in d && d.name ? [d.name.value] : []))));
+  return { ...load, links: { file: links.file, parsed: pruneLinks(links.parsed, { source: (name) => names.has(name), type: (name) => types.has(name) }) } };
 }
 
 function readLinks(config: GatewayConfig) {
@@ -56,7 +71,7 @@ function readLinks(config: GatewayConfig) {
 }
 
 export async function createGeneration(config: GatewayConfig, deps: GenerationDeps = {}): Promise<Generation> {
-  const { loaded, links } = await composeOffline(config);
+  const { loaded, links, origins, missing } = await composeOffline(config, deps);
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store ?? createMemoryStore(config.cache.maxEntries);
@@ -98,6 +113,8 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
     schema,
     sources,
     loaded,
+    origins,
+    missing,
     async [Symbol.asyncDispose]() {
       await Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
     },

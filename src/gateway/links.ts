@@ -7,6 +7,7 @@ import {
   parse,
   valueFromASTUntyped,
   visit,
+  type DefinitionNode,
   type DocumentNode,
   type FieldDefinitionNode,
   type ObjectTypeDefinitionNode,
@@ -249,4 +250,31 @@ export function validateMerges(file: string, merges: readonly MergeSpec[], schem
     else if (candidates.length !== 1) report(`${merge.source}.${merge.field} must take the key in one required argument; name it with argument: "..."`);
   }
   return problems;
+}
+
+/**
+ * The links without those that cannot be served now: links to a source that is left out (its schema could not be
+ * loaded, see `loadSourcesDegraded`) or whose parent type no loaded source defines, and `@merge`s of such sources.
+ * Their fields leave the extensions too, so the rest of the links still apply while the source is away.
+ */
+export function pruneLinks(parsed: ParsedLinks, keep: { source: (name: string) => boolean; type?: (name: string) => boolean }): ParsedLinks {
+  const typeKept = keep.type ?? (() => true);
+  const dropped = new Set(parsed.links.filter((l) => !keep.source(l.source) || !typeKept(l.typeName)).map((l) => `${l.typeName}.${l.fieldName}`));
+  const kept = parsed.merges.filter((m) => keep.source(m.source) && typeKept(m.typeName));
+  // A merged type that lost a source and has one left is no merged type any more (it needs two).
+  const lost = new Set(parsed.merges.filter((m) => !kept.includes(m)).map((m) => m.typeName));
+  const merges = kept.filter((m) => !lost.has(m.typeName) || kept.filter((k) => k.typeName === m.typeName).length >= 2);
+  if (dropped.size === 0 && merges.length === parsed.merges.length) return parsed;
+  const definitions = parsed.typeDefs.definitions.flatMap((definition): DefinitionNode[] => {
+    if (definition.kind !== Kind.OBJECT_TYPE_EXTENSION && definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [definition];
+    if (!typeKept(definition.name.value)) return [];
+    const fields = definition.fields?.filter((f) => !dropped.has(`${definition.name.value}.${f.name.value}`)) ?? [];
+    if (definition.kind === Kind.OBJECT_TYPE_EXTENSION && fields.length === 0 && !definition.directives?.length && !definition.interfaces?.length) return [];
+    return [{ ...definition, fields } as DefinitionNode];
+  });
+  return {
+    typeDefs: { ...parsed.typeDefs, definitions },
+    links: parsed.links.filter((l) => !dropped.has(`${l.typeName}.${l.fieldName}`)),
+    merges,
+  };
 }

@@ -4,6 +4,7 @@ import { ConfigInvalidError, SpecInvalidError, isBootError, type Problem } from 
 import type { LoadedSource as KindLoadedSource } from '../sources/kind.js';
 import { sourceKindOf } from '../sources/registry.js';
 import type { OperationSpec } from '../sources/types.js';
+import type { SchemaSnapshots } from './schema-snapshots.js';
 
 /** A source of any registered kind, converted, with the factory of its transport. */
 export type LoadedSource = KindLoadedSource<SourceConfig>;
@@ -18,21 +19,92 @@ export function loadSource(config: SourceConfig): Promise<LoadedSource> {
  * nothing in its converted spec (an `operations:` typo), which only the converted operations can tell.
  */
 export async function loadSources(config: GatewayConfig): Promise<LoadedSource[]> {
-  const settled = await Promise.allSettled(config.sources.map(loadSource));
+  return (await loadSourcesDegraded(config)).loaded;
+}
+
+/** Where a loaded source's schema came from. */
+export type SchemaOrigin = 'spec' | 'fetched' | 'snapshot';
+
+/** A source left out of a generation because its schema could be neither fetched nor read from a snapshot. */
+export interface MissingSource {
+  readonly name: string;
+  /** Why the fetch failed (the first problem's message). */
+  readonly reason: string;
+}
+
+export interface LoadSourcesOptions {
+  /** Saved schemas of sources whose schema is fetched: written after every fetch, read when a fetch fails. Default none. */
+  snapshots?: SchemaSnapshots;
+  /**
+   * Whether a source whose schema can be neither fetched nor read from a snapshot is left out (and listed in
+   * `missing`) instead of failing the whole load. Default: never.
+   */
+  tolerateMissing?: (source: string) => boolean;
+}
+
+export interface SourcesLoad {
+  readonly loaded: LoadedSource[];
+  /** Each loaded source's schema origin, by name. */
+  readonly origins: ReadonlyMap<string, SchemaOrigin>;
+  readonly missing: readonly MissingSource[];
+}
+
+/**
+ * `loadSources` for a gateway that must start and stay up with backends down: a source whose schema is fetched
+ * (introspection, reflection) is loaded from its last snapshot when the fetch fails, or, with none and when
+ * `tolerateMissing` allows, left out and listed in `missing`.
+ */
+export async function loadSourcesDegraded(config: GatewayConfig, options: LoadSourcesOptions = {}): Promise<SourcesLoad> {
+  const settled = await Promise.allSettled(config.sources.map((source) => loadWithSnapshot(source, options)));
   const problems: Problem[] = [];
   const loaded: LoadedSource[] = [];
+  const origins = new Map<string, SchemaOrigin>();
+  const missing: MissingSource[] = [];
   settled.forEach((result, index) => {
-    if (result.status === 'fulfilled') loaded.push(result.value);
-    else if (isBootError(result.reason)) problems.push(...result.reason.problems);
+    if (result.status === 'fulfilled') {
+      if ('missing' in result.value) missing.push(result.value.missing);
+      else {
+        loaded.push(result.value.loaded);
+        origins.set(result.value.loaded.config.name, result.value.origin);
+      }
+    } else if (isBootError(result.reason)) problems.push(...result.reason.problems);
     else problems.push({ file: config.file, at: `sources[${index}]`, message: result.reason instanceof Error ? result.reason.message : String(result.reason) });
   });
   if (problems.length > 0) throw new SpecInvalidError('Some sources cannot be loaded', problems);
-  const keyProblems = loaded.flatMap((source, index) => [
-    ...(source.configProblems ?? []).map((p) => ({ file: config.file, at: `sources[${index}].${p.key}`, message: p.message })),
-    ...unknownOperationKeys(source).map((p) => ({ file: config.file, at: `sources[${index}].operations.${p.key}`, message: p.message })),
-  ]);
+  const keyProblems = loaded.flatMap((source) => {
+    const index = config.sources.findIndex((entry) => entry.name === source.config.name);
+    return [
+      ...(source.configProblems ?? []).map((p) => ({ file: config.file, at: `sources[${index}].${p.key}`, message: p.message })),
+      ...unknownOperationKeys(source).map((p) => ({ file: config.file, at: `sources[${index}].operations.${p.key}`, message: p.message })),
+    ];
+  });
   if (keyProblems.length > 0) throw new ConfigInvalidError(`Config ${config.file} names fields its sources do not have`, keyProblems);
-  return loaded;
+  return { loaded, origins, missing };
+}
+
+type LoadResult = { loaded: LoadedSource; origin: SchemaOrigin } | { missing: MissingSource };
+
+async function loadWithSnapshot(config: SourceConfig, options: LoadSourcesOptions): Promise<LoadResult> {
+  const support = sourceKindOf(config).schemaSnapshot;
+  const fetches = support?.fetches(config) ?? false;
+  if (!support || !fetches) return { loaded: await loadSource(config), origin: 'spec' };
+  try {
+    const loaded = await loadSource(config);
+    if (loaded.schemaSnapshot !== undefined) await options.snapshots?.put(config.name, { fingerprint: support.fingerprint(config), text: loaded.schemaSnapshot, savedAt: Date.now() });
+    return { loaded, origin: 'fetched' };
+  } catch (error) {
+    const saved = await options.snapshots?.get(config.name);
+    if (saved && saved.fingerprint === support.fingerprint(config)) {
+      try {
+        return { loaded: (await support.load(config, saved.text)) as LoadedSource, origin: 'snapshot' };
+      } catch {
+        // An unreadable snapshot is no fallback: report the fetch's own failure below.
+      }
+    }
+    if (!options.tolerateMissing?.(config.name)) throw error;
+    const reason = isBootError(error) ? (error.problems[0]?.message ?? error.message) : error instanceof Error ? error.message : String(error);
+    return { missing: { name: config.name, reason } };
+  }
 }
 
 /**

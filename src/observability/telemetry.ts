@@ -1,6 +1,7 @@
 import { createGatewayEvents, type GatewayEvents } from './events.js';
 import { createStatsHistory, type StatsHistory } from './history.js';
 import type { GatewayMetrics } from './metrics.js';
+import { createReachability, type Reachability } from './reachability.js';
 import type { Tracing } from './tracing.js';
 
 /**
@@ -14,6 +15,8 @@ export interface Telemetry {
   readonly events: GatewayEvents;
   /** Present only when `telemetry.otlp.endpoint` is set: with it undefined, no span is ever made. */
   readonly tracing: Tracing | undefined;
+  /** When each source last answered (calls, health checks, readiness probes), for `/readyz`. */
+  readonly reachability: Reachability;
 }
 
 export function createTelemetry(options: { metrics?: GatewayMetrics; tracing?: Tracing | undefined; now?: () => number } = {}): Telemetry {
@@ -21,5 +24,6 @@ export function createTelemetry(options: { metrics?: GatewayMetrics; tracing?: T
     history: createStatsHistory(options.now ? { now: options.now } : {}),
     events: createGatewayEvents({ ...(options.metrics ? { metrics: options.metrics } : {}), ...(options.now ? { now: options.now } : {}) }),
     tracing: options.tracing,
+    reachability: createReachability(options.now),
   };
 }

@@ -47,6 +47,7 @@ export function instrumentTransport(transport: Transport, options: InstrumentTra
     history.recordBackendCall(source, endpoint, ms, outcome === 'ok');
     // Passive health: reported on a change only (an answer of any kind, even an error status, is a live replica).
     const healthy = !isNoAnswer(error);
+    telemetry.reachability.record(source, healthy);
     const known = events.replicaHealth(source, endpoint);
     if ((known?.healthy ?? true) !== healthy) {
       events.report({ type: 'replica_health', source, replica: endpoint, healthy, ...(healthy ? {} : { detail: outcome }) });
@@ -110,8 +111,19 @@ export function instrumentTransport(transport: Transport, options: InstrumentTra
           },
         }
       : {}),
-    // Active health checks are not calls: neither counted nor traced, passed straight through.
-    ...(transport.checkHealth ? { checkHealth: transport.checkHealth.bind(transport) } : {}),
+    // Active health checks are not calls: neither counted nor traced; a passing one says the source is reachable.
+    ...(transport.checkHealth ? { checkHealth: checkedHealth(transport.checkHealth.bind(transport), (ok) => telemetry.reachability.record(source, ok)) } : {}),
     [Symbol.asyncDispose]: () => transport[Symbol.asyncDispose](),
   };
+}
+
+function checkedHealth(check: NonNullable<Transport['checkHealth']>, record: (ok: boolean) => void): NonNullable<Transport['checkHealth']> {
+  return (endpoint, health, signal) =>
+    check(endpoint, health, signal).then(
+      () => record(true),
+      (error: unknown) => {
+        record(false);
+        throw error;
+      },
+    );
 }

@@ -1,4 +1,8 @@
+import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
+import type { LiveAdmin } from '../admin/live-routes.js';
+import type { SchemaSnapshots } from '../gateway/schema-snapshots.js';
 import { collectStatus, type StatusView } from '../admin/status.js';
 import { useAdmin } from '../admin/use-admin.js';
 import { purgeCache } from '../cache/purge.js';
@@ -27,6 +31,8 @@ import { createGenerationSwap, DEFAULT_DRAIN_MS } from './generation-swap.js';
 import { settingsReadAtStart } from './settings-read-at-start.js';
 import { useGenerationHolds } from './use-generation-holds.js';
 import { useHealth } from './use-health.js';
+import { createReadiness, type Readiness } from './readiness.js';
+import { createStreamShutdown } from './use-stream-shutdown.js';
 import { useMetricsEndpoint } from './use-metrics-endpoint.js';
 import { useRequestBodyLimit } from './use-request-body-limit.js';
 import { useFallbackMarker } from './use-fallback-marker.js';
@@ -58,6 +64,18 @@ export interface GatewayOptions {
    * request's state when authentication put one there (a string, or an object's `id` or `sub`).
    */
   userOf?: (request: Request) => string | undefined;
+  // ---- live operation (issue 13)
+  /** Schema snapshots of sources whose schema is fetched: saved after each fetch, used when it fails. Default none. */
+  snapshots?: SchemaSnapshots;
+  /**
+   * Sources that may be left out of a generation when their schema can be neither fetched nor read from a
+   * snapshot (the gateway starts and serves the rest). Default: none may; such a source fails the load.
+   */
+  tolerateMissing?: (source: string) => boolean;
+  /** The config version of the first generation (a cluster's version). Default 1. */
+  version?: number;
+  /** The admin API's live routes (sources, links, schema, reload, cluster), read per request. Default: not served. */
+  live?: () => LiveAdmin | undefined;
 }
 
 /** `user` as the authentication plugins leave it in the request's state: a string or an object with `id`/`sub`. */
@@ -89,9 +107,33 @@ export interface Gateway extends AsyncDisposable {
   /**
    * Builds a generation from `config` beside the current one and swaps it in only if it loads completely;
    * the old one is disposed once its in-flight requests are done (or after `drainMs`). A bad config throws and
-   * changes nothing.
+   * changes nothing. `version` labels the new configuration (default: the current one + 1).
    */
-  reload(config: GatewayConfig): Promise<void>;
+  reload(config: GatewayConfig, options?: { version?: number }): Promise<void>;
+  /**
+   * The first half of `reload`: builds the generation (throwing, with nothing changed, when `config` is bad) and
+   * leaves it to the caller to `commit` it (swap it in) or `discard` it, e.g. after looking at its schema.
+   */
+  prepare(config: GatewayConfig): Promise<PreparedGeneration>;
+  /** The config version serving now (1 at start, +1 per reload, or what the caller of `reload`/`commit` gave). */
+  readonly version: number;
+  /** The config the gateway started with: what only a restart changes is read from it. */
+  readonly startedWith: GatewayConfig;
+  /** Readiness as `/readyz` reports it; `beginShutdown()` turns it 503 at once. */
+  readonly readiness: Readiness;
+  /** Ends every open subscription stream cleanly (shutdown). */
+  closeStreams(): void;
+}
+
+/** A generation built beside the current one, not serving yet. */
+export interface PreparedGeneration {
+  readonly generation: Generation;
+  /** Keys of the new config that only a restart applies (compared with the config the gateway started with). */
+  readonly needRestart: readonly string[];
+  /** Swaps it in; the replaced generation drains. */
+  commit(options?: { version?: number }): void;
+  /** Throws it away (closing its transports); nothing changed. */
+  discard(): Promise<void>;
 }
 
 /** The composition root: the shared parts (store, metrics, stage state), the first generation and the plugins. */
@@ -121,6 +163,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     telemetry,
     stages: [createAuditStage(audit), ...(options.stages ?? [])],
     ...(options.transportFor ? { transportFor: options.transportFor } : {}),
+    ...(options.snapshots ? { snapshots: options.snapshots } : {}),
+    ...(options.tolerateMissing ? { tolerateMissing: options.tolerateMissing } : {}),
   };
   let first: Generation;
   try {
@@ -130,7 +174,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await tracing?.[Symbol.asyncDispose]();
     throw error;
   }
-  let version = 1;
+  let version = options.version ?? 1;
   /** The dashboard's series follow the sources and replicas of the configuration serving now. */
   const configured = (generation: Generation) => {
     telemetry.history.configure([...generation.sources.values()].map((s) => ({ name: s.name, replicas: endpointUrls(s.config) })));
@@ -156,10 +200,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         endpoints: endpointUrls(source.config),
         operations: sourceKindOf(source.config).describe(source.converted).fields.length,
         stages: source.stages,
+        schema: current.origins.get(source.name) ?? 'spec',
         ...source.resilience(),
       })),
+      missing: current.missing,
     };
   };
+  const readiness = createReadiness({ current: () => ({ generation: generations.current, version }), reachability: telemetry.reachability });
+  const streams = createStreamShutdown();
+  // yoga's parse cache, ours so a reload that changes limits.maxTokens can empty it: a document refused (or
+  // accepted) under the old token limit must be counted again.
+  const documentCache = new LRUCache<string, DocumentNode>({ max: 1024 });
+  const parseErrorCache = new LRUCache<string, Error>({ max: 1024 });
 
   // The plugins in the order they run, each readable on its own; a library user's come last.
   const configOf = (request: Request) => generations.pin(request).config;
@@ -181,14 +233,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         return { csrfPrevention: server.csrfPrevention, introspection: server.introspection, maxVariablesBytes: limits.maxVariablesBytes, maxIntrospectionDepth: limits.maxIntrospectionDepth };
       },
     }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
-    useRequestBodyLimit(config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
-    useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
+    useRequestBodyLimit(() => generations.current.config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
+    useQueryLimits((request) => (request ? configOf(request) : generations.current.config).limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
     ...(config.server.trustedDocuments !== undefined ? [useTrustedDocuments(readTrustedDocuments(config.server.trustedDocuments))] : []), // only listed documents
     ...(config.server.persistedQueries ? [useAutomaticPersistedQueries()] : []), // APQ: a known hash stands for its document
     ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
-    useHealth({ isReady: () => true }), // /healthz, /readyz
+    useHealth({ readiness }), // /healthz, /readyz (JSON: why not ready)
     useMetricsEndpoint(metrics, () => generations.current.config.admin.metricsToken), // /metrics (admin.metricsToken)
     useGenerationHolds(generations), // a replaced generation stays open while its requests run
+    streams.plugin, // subscriptions end cleanly on shutdown
     useStaleMarker(), // extensions.stale + Cache-Status
     useFallbackMarker(), // extensions.fallback
     useAdmin({
@@ -198,6 +251,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       sourceNames: () => [...generations.current.sources.keys()],
       throttled: () => access.throttled(),
       stats: { telemetry, view: () => ({ ...statusView(), configVersion: version }) },
+      ...(options.live ? { live: options.live } : {}),
     }), // /admin, /admin/assets/*, /admin/api/*
     ...(options.plugins ?? []),
   ];
@@ -217,8 +271,47 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Read per request so a reload can change it; yoga's default would echo any Origin with credentials.
     cors: (request) => corsOptionsFor(generations.current.config.server.cors, request),
     batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
+    parserAndValidationCache: { documentCache, errorCache: parseErrorCache },
     plugins,
   });
+
+  async function prepare(next: GatewayConfig): Promise<PreparedGeneration> {
+    let generation: Generation;
+    try {
+      generation = await createGeneration(next, deps);
+    } catch (error) {
+      metrics.configReloads.inc({ result: 'failed' });
+      telemetry.events.report({ type: 'reload', ok: false, detail: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200) });
+      throw error;
+    }
+    const needRestart = settingsReadAtStart(config, next);
+    let settled = false;
+    return {
+      generation,
+      needRestart,
+      commit(commitOptions = {}) {
+        if (settled) throw new Error('this generation was already committed or discarded');
+        settled = true;
+        if (needRestart.length > 0) logger.warn({ keys: needRestart }, `reloaded, but ${needRestart.join(', ')} only change on restart`);
+        if (generations.current.config.limits.maxTokens !== next.limits.maxTokens) {
+          documentCache.clear();
+          parseErrorCache.clear();
+        }
+        generations.swap(generation);
+        retained.keepOnly(generation.sources.keys());
+        version = commitOptions.version ?? version + 1;
+        configured(generation);
+        metrics.configReloads.inc({ result: 'ok' });
+        telemetry.events.report({ type: 'reload', ok: true, version });
+        logger.info({ sources: [...generation.sources.keys()], version }, 'configuration reloaded');
+      },
+      async discard() {
+        if (settled) return;
+        settled = true;
+        await generation[Symbol.asyncDispose]();
+      },
+    };
+  }
 
   return {
     get current() {
@@ -229,25 +322,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     telemetry,
     store,
     fetch: async (input, init) => yoga.fetch(input as never, init ?? {}),
-    async reload(next) {
-      let generation: Generation;
-      try {
-        generation = await createGeneration(next, deps);
-      } catch (error) {
-        metrics.configReloads.inc({ result: 'failed' });
-        telemetry.events.report({ type: 'reload', ok: false, detail: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200) });
-        throw error;
-      }
-      const needRestart = settingsReadAtStart(config, next);
-      if (needRestart.length > 0) logger.warn({ keys: needRestart }, `reloaded, but ${needRestart.join(', ')} only change on restart`);
-      generations.swap(generation);
-      retained.keepOnly(generation.sources.keys());
-      version++;
-      configured(generation);
-      metrics.configReloads.inc({ result: 'ok' });
-      telemetry.events.report({ type: 'reload', ok: true, version });
-      logger.info({ sources: [...generation.sources.keys()] }, 'configuration reloaded');
+    async reload(next, reloadOptions = {}) {
+      (await prepare(next)).commit(reloadOptions);
     },
+    prepare,
+    get version() {
+      return version;
+    },
+    startedWith: config,
+    readiness,
+    closeStreams: () => streams.closeAll(),
     async [Symbol.asyncDispose]() {
       await access[Symbol.asyncDispose]();
       await generations[Symbol.asyncDispose]();

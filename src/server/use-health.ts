@@ -1,18 +1,22 @@
 import type { Plugin } from 'graphql-yoga';
+import type { Readiness } from './readiness.js';
 
 export interface HealthOptions {
-  /** True once a schema is loaded and the gateway can answer queries. */
-  isReady: () => boolean;
+  /** Judges readiness (`createReadiness`): a generation serves, not shutting down, required sources reachable. */
+  readiness: Pick<Readiness, 'report'>;
 }
 
-/** `/healthz`: the process is up. `/readyz`: it has a working generation and takes traffic. */
+/**
+ * `/healthz`: the process is up and answering (liveness: never depends on a backend). `/readyz`: 200 when the
+ * node takes traffic, else 503; either way a JSON body says why (`ready`, `reasons`, each source's state).
+ */
 export function useHealth(options: HealthOptions): Plugin {
   return {
-    onRequest({ url, endResponse, fetchAPI }) {
+    async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname === '/healthz') endResponse(new fetchAPI.Response('ok\n', { status: 200, headers: { 'content-type': 'text/plain' } }));
       else if (url.pathname === '/readyz') {
-        const ready = options.isReady();
-        endResponse(new fetchAPI.Response(ready ? 'ready\n' : 'not ready\n', { status: ready ? 200 : 503, headers: { 'content-type': 'text/plain' } }));
+        const report = await options.readiness.report();
+        endResponse(new fetchAPI.Response(JSON.stringify(report), { status: report.ready ? 200 : 503, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } }));
       }
     },
   };

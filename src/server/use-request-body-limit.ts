@@ -14,13 +14,16 @@ function tooLarge(limit: number) {
  * Almost every client sends Content-Length, which is checked as a number here for free; only a body of unknown
  * length (chunked) is counted as it streams.
  */
-export function useRequestBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
+export function useRequestBodyLimit(limitOrCurrent: number | (() => number) = MAX_REQUEST_BODY_BYTES): Plugin {
+  // A function is read per request, so a reload changes the limit.
+  const current = typeof limitOrCurrent === 'function' ? limitOrCurrent : () => limitOrCurrent;
   return {
     onResponse({ response }) {
       // The unread rest of a refused body would keep the connection busy: close it after the answer.
       if (response.status === 413) response.headers.set('connection', 'close');
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      const limit = current();
       const contentLength = request.headers.get('content-length');
       if (contentLength !== null) {
         if (!/^\d+$/.test(contentLength)) throw createGatewayError('BAD_REQUEST', 'Content-Length header is invalid', { httpStatus: 400 });

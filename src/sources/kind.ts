@@ -20,6 +20,34 @@ export interface LoadedSource<Config extends CommonSourceConfig = CommonSourceCo
   readonly configProblems?: readonly ConfigKeyProblem[];
   /** Opens nothing until called; the gateway calls it once per generation. */
   createTransport(): Transport;
+  /**
+   * The schema as fetched from the backend (introspection, reflection), serialised by the kind, when it was
+   * fetched: the gateway saves it so the source can load without the backend later (`SourceKind.schemaSnapshot`).
+   */
+  readonly schemaSnapshot?: string;
+}
+
+/** A spec sent as text instead of a path (through the admin API): the key it comes in and the path key it stands for. */
+export interface InlineSpec {
+  /** The key of the text: `specText`. */
+  readonly key: string;
+  /** The path key it replaces once written to a file: `spec`. */
+  readonly replaces: string;
+  /** The file name extension the text is written with (`.yaml`, `.proto`), from the text itself. */
+  extension(text: string): string;
+}
+
+/** How a kind whose schema may come from the backend loads without it. */
+export interface SchemaSnapshotSupport<Config extends CommonSourceConfig> {
+  /** True when this entry's schema is fetched from the backend at load (no spec file names it). */
+  fetches(config: Config): boolean;
+  /**
+   * What a saved snapshot must match to stand in for this entry (the kind, the endpoint asked, options that
+   * shape the fetched schema): a snapshot of another service is never used.
+   */
+  fingerprint(config: Config): string;
+  /** Loads the entry from a snapshot (`LoadedSource.schemaSnapshot` of an earlier load) instead of the backend. */
+  load(config: Config, snapshot: string): Promise<LoadedSource<Config>>;
 }
 
 /** A file or directory named by a config entry, checked at load: `key` as the user wrote it (`tls.ca`). */
@@ -60,6 +88,10 @@ export interface SourceKind<Schema extends z.ZodObject = z.ZodObject, Config ext
   load(config: Config): Promise<LoadedSource<Config>>;
   /** What `interchange check` prints under the source: a summary and one line per exposed field. */
   describe(converted: ConvertedSource): { summary: string; fields: readonly string[] };
+  /** The key a spec may be sent inline with instead of a file (the admin API). Default: none. */
+  readonly inlineSpec?: InlineSpec;
+  /** Kinds that may fetch their schema from the backend: how to load from a saved snapshot instead. Default: none. */
+  readonly schemaSnapshot?: SchemaSnapshotSupport<Config>;
 }
 
 /** Checks a definition's types where it is written, and keeps its literal config type. */

@@ -100,6 +100,11 @@ export const sourceConfigFields = {
   claimsToHeaders: z.record(z.string().min(1), headerName.transform((h) => h.toLowerCase())).optional(),
   /** Write an audit line for every call of this source (the `audit` section says where). Default false. */
   audit: z.boolean().optional(),
+  /**
+   * `/readyz` answers 503 while this source is unreachable (its breaker open, or no call or probe succeeded
+   * lately), so a load balancer sends no traffic to a node that cannot serve it. Default false.
+   */
+  required: z.boolean().optional(),
 };
 
 /** What every kind's config has in common, as the gateway reads it (pipeline, links, admin). */

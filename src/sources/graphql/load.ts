@@ -29,6 +29,8 @@ export interface GraphqlSourceOptions {
   exclude?: readonly string[] | undefined;
   /** An Apollo Federation subgraph: the SDL comes from `_service { sdl }` (or the file) and declares entities. Default false. */
   federation?: boolean | undefined;
+  /** The remote SDL saved from an earlier fetch (`fetchedSdl`), used instead of asking the endpoint. Default: ask it. */
+  snapshotSdl?: string | undefined;
 }
 
 export interface GraphqlSource extends ConvertedSource {
@@ -45,14 +47,19 @@ export interface GraphqlSource extends ConvertedSource {
   readonly configProblems: readonly ConfigKeyProblem[];
   /** A Federation subgraph's entities (by their remote type name), fetched by key through `_entities`; else none. */
   readonly entities: readonly FederationEntity[];
+  /** The remote SDL when it was fetched from the endpoint (introspection, `_service`), for a snapshot. */
+  readonly fetchedSdl?: string;
 }
 
 const ROOT_TYPES: readonly RootTypeName[] = ['Query', 'Mutation', 'Subscription'];
 
 /** Loads a remote service's schema from an SDL file or, failing that, by introspection (the one load-time network call). */
 export async function loadGraphqlSource(options: GraphqlSourceOptions): Promise<GraphqlSource> {
+  const fetches = !options.schemaFile && options.snapshotSdl === undefined;
   if (options.federation) {
-    const sdl = options.schemaFile ? readFile(options.schemaFile) : (await queryAtLoad<{ _service: { sdl: string } }>(options, SERVICE_SDL_QUERY, '_service.sdl'))._service.sdl;
+    const sdl = options.schemaFile
+      ? readFile(options.schemaFile)
+      : (options.snapshotSdl ?? (await queryAtLoad<{ _service: { sdl: string } }>(options, SERVICE_SDL_QUERY, '_service.sdl'))._service.sdl);
     let subgraph: ReturnType<typeof readSubgraphSchema>;
     try {
       subgraph = readSubgraphSchema(sdl);
@@ -60,10 +67,19 @@ export async function loadGraphqlSource(options: GraphqlSourceOptions): Promise<
       const file = options.schemaFile ?? options.endpoint;
       throw new SpecInvalidError(`Cannot read the subgraph SDL of "${options.name}"`, [{ file, at: options.schemaFile ? '' : '_service.sdl', message: error instanceof Error ? error.message : String(error) }]);
     }
-    return { ...convertRemoteSchema(options.name, subgraph.schema, options, FEDERATION_ROOT_FIELDS), entities: subgraph.entities };
+    return { ...convertRemoteSchema(options.name, subgraph.schema, options, FEDERATION_ROOT_FIELDS), entities: subgraph.entities, ...(fetches ? { fetchedSdl: sdl } : {}) };
   }
+  if (options.snapshotSdl !== undefined) return convertRemoteSchema(options.name, buildSnapshotSchema(options.name, options.snapshotSdl), options);
   const schema = options.schemaFile ? readSchemaFile(options.schemaFile) : await introspect(options);
-  return convertRemoteSchema(options.name, schema, options);
+  return { ...convertRemoteSchema(options.name, schema, options), ...(fetches ? { fetchedSdl: printSchema(schema) } : {}) };
+}
+
+function buildSnapshotSchema(name: string, sdl: string): GraphQLSchema {
+  try {
+    return buildSchema(sdl);
+  } catch (error) {
+    throw new SpecInvalidError(`Cannot read the schema snapshot of "${name}"`, [{ file: `snapshot of ${name}`, at: '', message: error instanceof Error ? error.message : String(error) }]);
+  }
 }
 
 /** The public face of a remote schema: `rename` and `exclude` applied, one operation per remaining root field. */

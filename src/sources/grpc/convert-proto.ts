@@ -5,7 +5,7 @@ import type { ConversionNote, ConvertedSource, OperationSpec } from '../types.js
 import { collectReachableTypes } from './collect-types.js';
 import { loadProto } from './load-proto.js';
 import { printTypeDefs } from './print-type-defs.js';
-import { loadReflectedServices, type ReflectionOptions } from './reflection-client.js';
+import { loadReflectedServices, servicesFromSnapshot, type ReflectionOptions, type ReflectionSnapshot } from './reflection-client.js';
 import { planRootFields, type CallType } from './root-fields.js';
 import { assignTypeNames } from './type-names.js';
 
@@ -61,9 +61,20 @@ export async function convertProto(options: GrpcSourceOptions): Promise<Converte
  * Like `convertProto`, with the services a running server lists through its reflection service instead of a
  * .proto file. The one load step of a gRPC source that does network I/O.
  */
-export async function convertReflectedServices(options: GrpcConversionOptions & ReflectionOptions): Promise<ConvertedSource<GrpcOperation>> {
-  const { services } = await loadReflectedServices(options);
-  return convertServices(services, options, `reflection at ${options.endpoint}`);
+export async function convertReflectedServices(options: GrpcConversionOptions & ReflectionOptions): Promise<ConvertedSource<GrpcOperation> & { snapshot: string }> {
+  const { services, snapshot } = await loadReflectedServices(options);
+  return { ...convertServices(services, options, `reflection at ${options.endpoint}`), snapshot: JSON.stringify(snapshot) };
+}
+
+/** Like `convertReflectedServices`, from the snapshot an earlier reflection returned (the server may be down now). */
+export function convertReflectionSnapshot(options: GrpcConversionOptions, snapshot: string, endpoint: string): ConvertedSource<GrpcOperation> {
+  let services: Service[];
+  try {
+    services = servicesFromSnapshot(JSON.parse(snapshot) as ReflectionSnapshot).services;
+  } catch (error) {
+    throw new SpecInvalidError(`Cannot read the reflection snapshot of "${options.name}"`, [{ file: `snapshot of ${options.name}`, at: '', message: error instanceof Error ? error.message : String(error) }]);
+  }
+  return convertServices(services, options, `reflection snapshot of ${endpoint}`);
 }
 
 /** Options shared by every way of getting at a service's definition. */

@@ -22,6 +22,20 @@ export interface ReflectedServices {
   readonly services: readonly Service[];
   /** The reflection protocol version that answered. */
   readonly version: ReflectionVersion;
+  /** What the server sent, to load the same services later without it (`servicesFromSnapshot`). */
+  readonly snapshot: ReflectionSnapshot;
+}
+
+/** The services' names and the FileDescriptorProtos (base64) that define them. */
+export interface ReflectionSnapshot {
+  readonly services: readonly string[];
+  readonly files: readonly string[];
+}
+
+/** The services of a snapshot taken by an earlier reflection, as `loadReflectedServices` returned them. */
+export function servicesFromSnapshot(snapshot: ReflectionSnapshot): { root: Root; services: Service[] } {
+  const root = rootFromDescriptors(snapshot.files.map((file) => Buffer.from(file, 'base64')));
+  return { root, services: snapshot.services.map((name) => root.lookupService(name)) };
 }
 
 export type ReflectionVersion = 'v1' | 'v1alpha';
@@ -135,7 +149,8 @@ async function reflectWith(client: Client, version: ReflectionVersion, options: 
     }
     const root = rootFromDescriptors([...files.values()]);
     const services = serviceNames.map((name) => root.lookupService(name));
-    return { root, services, version };
+    const snapshot = { services: serviceNames, files: [...files.values()].map((bytes) => Buffer.from(bytes).toString('base64')) };
+    return { root, services, version, snapshot };
   } finally {
     stream.end();
   }

@@ -30,4 +30,6 @@ export const openapiSource = defineSourceKind({
     return { config, converted, createTransport: () => createOpenApiTransport(converted, transportOptions) };
   },
   describe: describeOperations,
+  // JSON is YAML too, but the loader reads a `.json` file as JSON, which reports errors with JSON's own positions.
+  inlineSpec: { key: 'specText', replaces: 'spec', extension: (text) => (text.trimStart().startsWith('{') ? '.json' : '.yaml') },
 });
