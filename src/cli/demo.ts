@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { loadConfigFile } from '../config/load.js';
 import { startDemoBackends } from '../demo/index.js';
 import { SEED_QUERY } from '../demo/seed-query.js';
 import { runGateway } from './run-gateway.js';
@@ -11,8 +10,7 @@ export const DEMO_CONFIG = fileURLToPath(new URL('../../interchange.yaml', impor
 export async function runDemo(options: { port?: number; latencyMs?: number }): Promise<number> {
   const backends = await startDemoBackends(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {});
   try {
-    const config = loadConfigFile(DEMO_CONFIG, { env: { ...process.env, ...demoEnv(backends) } });
-    await runGateway(config, { port: options.port, onClose: () => backends.close(), graphiqlDefaultQuery: SEED_QUERY });
+    await runGateway(DEMO_CONFIG, { port: options.port, env: { ...process.env, ...demoEnv(backends) }, onClose: () => backends.close(), graphiqlDefaultQuery: SEED_QUERY });
     process.stdout.write(
       `Demo backends: inventory ${backends.inventory.url} (REST), logistics ${backends.logistics.url} (REST), ` +
         `orders ${backends.orders.url} (gRPC), reviews ${backends.reviews.url}/graphql (GraphQL)\n` +
