@@ -146,7 +146,8 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
 
   const outcome = (status: LiveOutcome['status'], trigger: Trigger, extra: Partial<LiveOutcome> = {}): LiveOutcome => ({ status, trigger, at: new Date().toISOString(), version, ...extra });
   const record = (result: LiveOutcome, dryRun = false): LiveOutcome => {
-    if (!dryRun) {
+    // A watched file that changed to what serves already (an editor's touch, our own registered.yaml) is no reload.
+    if (!dryRun && !(result.status === 'unchanged' && result.trigger === 'file')) {
       lastOutcome = result;
       if (result.status === 'applied') logger.info({ trigger: result.trigger, version: result.version }, 'configuration applied');
       else if (result.status !== 'unchanged') {
