@@ -74,8 +74,8 @@ describe('every input of the config is watched', () => {
     expect(broken.problems![0]!.file).toBe(`${dir.path}/inventory.openapi.yaml`);
     expect(await hasField('stockLevel')).toBe(true);
 
+    // Back to what serves: nothing to reload (a digest of every input says so).
     dir.write('inventory.openapi.yaml', specWithStockLevel());
-    await eventually('the fixed spec', () => live.lastOutcome.status === 'applied');
     const before = outcomes.length;
     dir.write('interchange.yaml', configWith((raw) => ((raw['server'] as Record<string, unknown>)['requestTimeoutMs'] = -5)));
     await eventually('the refusal of the invalid config', () => outcomes.length > before);
