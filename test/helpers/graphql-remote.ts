@@ -25,7 +25,7 @@ export interface GraphqlRemote extends AsyncDisposable {
  * Serves `typeDefs` + `resolvers` (or a ready schema, e.g. an @apollo/subgraph one); every root field's resolver
  * (and subscription's `subscribe`) counts as one call of that field.
  */
-export async function startGraphqlRemote(options: { typeDefs?: string; resolvers?: IResolvers; schema?: GraphQLSchema }): Promise<GraphqlRemote> {
+export async function startGraphqlRemote(options: { typeDefs?: string; resolvers?: IResolvers; schema?: GraphQLSchema; port?: number }): Promise<GraphqlRemote> {
   const calls = new Map<string, number>();
   const arrivals: { field: string; args: Record<string, unknown> }[] = [];
   const requests = { count: 0 };
@@ -42,7 +42,7 @@ export async function startGraphqlRemote(options: { typeDefs?: string; resolvers
   });
   const wsServer = new WebSocketServer({ server, path: '/graphql' });
   const ws = useServer({ schema }, wsServer);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
