@@ -18,10 +18,16 @@ function newestSource(dir) {
   return newest;
 }
 
-if (existsSync(compiled) && statSync(compiled).mtimeMs >= newestSource(join(root, 'src'))) {
+// tsx is a dev dependency: an install without it (`npm ci --omit=dev`, the container image) runs dist/ as it is.
+const tsx = await import('tsx/esm/api').catch(() => undefined);
+const sources = join(root, 'src');
+const fresh = existsSync(compiled) && (!tsx || !existsSync(sources) || statSync(compiled).mtimeMs >= newestSource(sources));
+if (fresh) {
   await import(compiled);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
+} else if (tsx) {
+  tsx.register();
   await import('../src/cli/main.ts');
+} else {
+  process.stderr.write('interchange: dist/ is missing: run `npm run build` (or install with dev dependencies to run the TypeScript sources)\n');
+  process.exit(1);
 }

@@ -38,7 +38,8 @@ export const clusterSchema = z
      */
     redis: z.string().regex(/^(off|rediss?:\/\/.+)$/, 'must be "off" or a redis:// URL').optional(),
     /** This node's id in `GET /admin/api/cluster`. Default: `<hostname>-<pid>`. Read at start. */
-    nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional(),
+    // '' counts as unset, so `nodeId: ${NODE_ID:-}` takes the default when the variable is not set.
+    nodeId: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional()),
     /** The address other nodes and operators see for this node. Default: its listening URL. Read at start. */
     advertise: z.string().min(1).optional(),
     /** Milliseconds between two heartbeats; a node not seen for 3 heartbeats is listed as `stale`, after 10 it is dropped. Default 2000. */
