@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { demoEnv } from '../../src/cli/demo.js';
+import { createGateway } from '../../src/server/create-gateway.js';
+import { SEED_QUERY, SEED_RESULT } from '../helpers/demo-gateway.js';
+import { createInMemoryBackends, demoConfig, rawSource } from '../helpers/in-memory-demo.js';
 import { startDemoBackends } from '../../src/demo/index.js';
 import { listen } from '../../src/server/listen.js';
 import { createLiveGateway } from '../../src/server/live-config.js';
@@ -80,5 +83,16 @@ describe('a remote GraphQL source whose backend is down', () => {
     expect(again.status).toBe(200);
     expect((await postQuery(server.url, '{ weather(city: "Oslo") }')).body.data).toEqual({ weather: 'sunny in Oslo' });
     expect(weather.count('Query.weather')).toBe(1);
+  });
+
+  it('serves the rest of the demo while the reviews source cannot be introspected', async () => {
+    const backends = createInMemoryBackends();
+    // Without its SDL file the reviews schema is introspected from http://reviews.test, which does not resolve (the load-time call is made for real).
+    const config = demoConfig((raw) => delete rawSource(raw, 'reviews')['schema']);
+    await expect(createGateway(config, { transportFor: backends.transportFor })).rejects.toMatchObject({ code: 'SPEC_INVALID' });
+    await using gateway = await createGateway(config, { transportFor: backends.transportFor, tolerateMissing: () => true });
+    expect(gateway.current.missing.map((m) => m.name)).toEqual(['reviews']);
+    const response = await gateway.fetch('http://gateway/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: SEED_QUERY }) });
+    expect(await response.json()).toEqual({ data: SEED_RESULT });
   });
 });
