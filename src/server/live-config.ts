@@ -163,6 +163,9 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
     return outcome('invalid', trigger, { code: relabelled.code, message: relabelled.message.split('\n')[0]!, problems: relabelled.problems });
   };
 
+  /** Outcomes of a publish that lost a race with another node: the change is made again on the newer version. */
+  const conflicts = new WeakSet<LiveOutcome>();
+
   /** Builds `next` beside the serving generation and, unless refused, swaps it in. */
   async function attempt(next: ConfigState, opts: AttemptOptions): Promise<LiveOutcome> {
     let composed: ReturnType<typeof composeConfig>;
@@ -204,7 +207,9 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
       const result = await cluster.publish({ ...next, digest: nextDigest }, version);
       if (result.status === 'conflict') {
         await prepared.discard();
-        return outcome('unavailable', opts.trigger, { ...extra, message: `conflict: the cluster moved to version ${result.version}`, code: 'CONFLICT' });
+        const conflict = outcome('unavailable', opts.trigger, { ...extra, message: `conflict: the cluster moved to version ${result.version}` });
+        conflicts.add(conflict);
+        return conflict;
       }
       if (result.status === 'unavailable') {
         if (opts.trigger === 'api') {
@@ -235,7 +240,7 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
         const quiet = (result: LiveOutcome) => opts.dryRun === true || (opts.tentative === true && result.status === 'invalid');
         if (!('document' in next)) return record(next, quiet(next));
         const result = await attempt(next, opts);
-        if (result.code !== 'CONFLICT' || tries >= 3) return record(result, quiet(result));
+        if (!conflicts.has(result) || tries >= 3) return record(result, quiet(result));
         await adopt(undefined);
       }
     });
