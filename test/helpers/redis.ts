@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -50,4 +50,22 @@ export async function startRedis(binary: string, port?: number) {
     }
   };
   return { url: `redis://127.0.0.1:${port}`, port, kill, [Symbol.asyncDispose]: kill };
+}
+
+/** Keys in redis, read with a raw RESP KEYS command over a socket: no client library between test and server. */
+export function redisKeys(port: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n'));
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      const count = Number(/^\*(\d+)\r\n/.exec(data)?.[1] ?? NaN);
+      const keys = [...data.matchAll(/\$\d+\r\n([^\r]*)\r\n/g)].map((m) => m[1]!);
+      if (keys.length === count) {
+        socket.end();
+        resolve(keys);
+      }
+    });
+    socket.on('error', reject);
+  });
 }

@@ -5,7 +5,7 @@ import { startGraphqlRemote, type GraphqlRemote } from '../helpers/graphql-remot
 import { admin, demoConfigYaml, eventually } from '../helpers/live.js';
 import { postQuery } from '../helpers/load.js';
 import { startGatewayProcess } from '../helpers/processes.js';
-import { startRedis } from '../helpers/redis.js';
+import { redisKeys, startRedis } from '../helpers/redis.js';
 import { findSystemBinary } from '../helpers/system-deps.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -48,6 +48,9 @@ describe.skipIf(!redisServer)('gateway nodes kept in step through redis', () => 
     expect(await greeting(nodeA)).toBe('hello from the cluster');
     // Announced over pub/sub: node B builds the same version. 40 polls 25 ms apart bound it to about a second.
     await eventually('node B serving the new source', async () => (await greeting(nodeB)) === 'hello from the cluster', 40);
+    // The introspected schema is kept in redis too, for nodes that start while the backend is down.
+    const keys = await redisKeys(redis.port);
+    expect(keys).toEqual(expect.arrayContaining(['interchange:cluster:config', 'interchange:cluster:nodes', 'interchange:snapshot:greeter']));
   });
 
   it('gives a node started later the current version, and lists all three nodes with their version', async () => {

@@ -1,34 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml, parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { DEMO_CONFIG } from '../../src/cli/demo.js';
 import { startInventory, startOrders, startReviews, type DemoBackend } from '../../src/demo/index.js';
 import { SEED_QUERY, SEED_RESULT, type GraphqlBody } from '../helpers/demo-gateway.js';
 import { startBackendProcess, startGatewayProcess } from '../helpers/processes.js';
-import { startRedis } from '../helpers/redis.js';
+import { redisKeys, startRedis } from '../helpers/redis.js';
 import { findSystemBinary } from '../helpers/system-deps.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const redisServer = findSystemBinary('redis-server', 'redis-server');
-
-/** Keys in redis, read with a raw RESP KEYS command over a socket: no client library between test and server. */
-function redisKeys(port: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write('*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n'));
-    let data = '';
-    socket.on('data', (chunk) => {
-      data += chunk.toString();
-      const count = Number(/^\*(\d+)\r\n/.exec(data)?.[1] ?? NaN);
-      const keys = [...data.matchAll(/\$\d+\r\n([^\r]*)\r\n/g)].map((m) => m[1]!);
-      if (keys.length === count) {
-        socket.end();
-        resolve(keys);
-      }
-    });
-    socket.on('error', reject);
-  });
-}
 
 async function post(url: string, query: string) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
