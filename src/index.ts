@@ -7,6 +7,9 @@
  */
 export { createGateway, type Gateway, type GatewayOptions } from './server/create-gateway.js';
 export { listen, type RunningServer } from './server/listen.js';
+// Live operation: the config file watched, the admin API's sources and links, the cluster (`interchange serve` runs this).
+export { createLiveGateway, type LiveGateway, type LiveGatewayOptions } from './server/live-config.js';
+export type { LiveOutcome } from './admin/live-routes.js';
 export { defineConfig, type ConfigInput, type DefineConfigOptions } from './config/define.js';
 export { loadConfigFile as loadConfig, validateConfig, type GatewayConfig, type LoadConfigOptions } from './config/load.js';
 export type { SourceConfig } from './config/schema.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { buildSchema, printSchema } from 'graphql';
 import type { ClusterView, LiveAdmin, LiveOutcome, ProposedChange } from '../admin/live-routes.js';
-import { readConfigDocument, type GatewayConfig } from '../config/load.js';
+import { readConfigDocument } from '../config/load.js';
 import {
   composeConfig,
   inputFiles,
@@ -535,4 +535,3 @@ function createRetry(options: RetryOptions) {
   };
 }
 
-export type { GatewayConfig };
