@@ -100,7 +100,9 @@ describe('two inventory replicas under steady load', () => {
     c!.child.kill('SIGSTOP');
     const frozen = await runLoad({ url: server.url, requests: 200, workers: 6, query: seedQueryFor });
     expect(failed(frozen)).toEqual([]); // reads that timed out on c were retried on b
-    expect(condition(c!.url)).toMatch(/ejected|circuit-open/);
+    // Out of the normal rotation: ejected, or (when the run outlasted the ejection on a loaded machine) on
+    // probation with its one trial call; either way it gets no share, which the call count below proves.
+    expect(condition(c!.url)).toMatch(/ejected|probation|circuit-open/);
     c!.child.kill('SIGCONT');
     // What c answers now are the calls it was sent while frozen: the first timeouts and a trial or two, not its share.
     const sentWhileFrozen = (await backendCalls(c!.url)) - before;
