@@ -25,6 +25,12 @@ export interface Generation extends AsyncDisposable {
   readonly schema: GraphQLSchema;
   readonly sources: ReadonlyMap<string, SourceRuntime>;
   readonly loaded: readonly LoadedSource[];
+  /**
+   * Makes this generation's changes to the state it shares with the others (retained breakers, replica health,
+   * settings of shared slots, sources it removed) take effect: call it when it becomes current, never for one
+   * that is refused. Building it changed nothing the serving generation uses.
+   */
+  commit(): void;
 }
 
 /** What a generation is built with beyond its config; everything here is shared by the gateway's generations. */
@@ -37,7 +43,10 @@ export interface GenerationDeps {
   store?: CacheStore;
   /** History, events and tracing shared by the generations; default: a new one without tracing. */
   telemetry?: Telemetry;
-  /** Stage state that outlives generations; default: a new one (nothing survives). */
+  /**
+   * Stage state that outlives generations; default: a new one (nothing survives), committed at once. With a
+   * shared one the caller commits the generation when it swaps it in.
+   */
   retained?: RetainedState;
   /** Stages added to every source's pipeline (`createGateway({ stages })`). */
   stages?: readonly PipelineStage[];
@@ -60,7 +69,7 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store ?? createMemoryStore(config.cache.maxEntries);
-  const retained = deps.retained ?? createRetainedState();
+  const retained = (deps.retained ?? createRetainedState()).lease();
   const telemetry = deps.telemetry ?? createTelemetry({ metrics });
   const bypassCacheOf = config.cache.honorClientNoCache ? clientAskedNoCache : () => false;
   const sources = new Map<string, SourceRuntime>();
@@ -91,15 +100,22 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
     schema = buildGatewaySchema({ sources: [...sources.values()], links, defaultMaxBatchSize: DEFAULT_MAX_BATCH_SIZE });
   } catch (error) {
     await Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
+    retained.release();
     throw error;
   }
-  return {
+  const generation: Generation = {
     config,
     schema,
     sources,
     loaded,
+    commit: () => retained.commit(),
     async [Symbol.asyncDispose]() {
-      await Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
+      // Each source stops its health checks at once, before the lease lets go of the state they update.
+      const closing = Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
+      retained.release();
+      await closing;
     },
   };
+  if (!deps.retained) generation.commit();
+  return generation;
 }

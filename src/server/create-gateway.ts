@@ -130,6 +130,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await tracing?.[Symbol.asyncDispose]();
     throw error;
   }
+  first.commit();
   let version = 1;
   /** The dashboard's series follow the sources and replicas of the configuration serving now. */
   const configured = (generation: Generation) => {
@@ -241,7 +242,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const needRestart = settingsReadAtStart(config, next);
       if (needRestart.length > 0) logger.warn({ keys: needRestart }, `reloaded, but ${needRestart.join(', ')} only change on restart`);
       generations.swap(generation);
-      retained.keepOnly(generation.sources.keys());
+      // Phase two of the reload: only now does the new generation change state it shares with the old one.
+      generation.commit();
       version++;
       configured(generation);
       metrics.configReloads.inc({ result: 'ok' });
