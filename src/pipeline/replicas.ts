@@ -7,7 +7,7 @@ import type { Replica } from '../sources/endpoints.js';
 import type { RouteRule } from '../sources/resilience-config.js';
 import { TransportError, type Transport } from '../sources/types.js';
 import { circuitSettingsKey, createCircuit, type Circuit, type CircuitSettings, type CircuitState } from './circuit.js';
-import { countsAgainstBackend } from './failures.js';
+import { asBudgetTimeout, countsAgainstBackend } from './failures.js';
 import {
   conditionOf,
   createReplicaState,
@@ -284,21 +284,25 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     return best!;
   }
 
-  /** Runs one attempt on `replica`, through its breaker, and records what it says about the replica's health. */
-  async function attempt<T>(replica: Replica, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one attempt on `replica`, through its breaker, and records what it says about the replica's health.
+   * With `byBudget`, the attempt's deadline was the request's budget: its timeout is not the replica's.
+   */
+  async function attempt<T>(replica: Replica, run: () => Promise<T>, byBudget = false): Promise<T> {
     const state = stateOf(replica);
     const circuit = circuitOf(replica);
     const trial = conditionAt(replica, now()) === 'probation';
     if (trial) state.trialInFlight = true;
     state.outstanding++;
     state.calls++;
+    const guarded = byBudget ? () => run().catch((error: unknown) => Promise.reject(asBudgetTimeout(error))) : run;
     try {
-      const value = circuit ? await circuit.run(run) : await run();
+      const value = circuit ? await circuit.run(guarded) : await guarded();
       succeeded(state);
       return value;
     } catch (error) {
       if (countsAgainstBackend(error)) failed(state);
-      else if (error instanceof TransportError && error.code !== 'CIRCUIT_OPEN') succeeded(state); // it answered
+      else if (error instanceof TransportError && error.code !== 'CIRCUIT_OPEN' && !error.byBudget) succeeded(state); // it answered
       throw error;
     } finally {
       state.outstanding--;
@@ -335,7 +339,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     async call(call) {
       const replica = pick(call, call.tried ?? new Set());
       call.tried?.add(replica.url);
-      return attempt(replica, () => transport.call(replica.url, call.operation, call.args, transportCall(call)));
+      return attempt(replica, () => transport.call(replica.url, call.operation, call.args, transportCall(call)), call.deadlineByBudget);
     },
     open: async function* openStream(call) {
       const subscribe = transport.subscribe?.bind(transport);

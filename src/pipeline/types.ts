@@ -27,6 +27,11 @@ export interface SourceCall {
   readonly caller?: Caller | undefined;
   /** Epoch ms by which this call is abandoned; set by the timeout stage. */
   readonly deadline?: number;
+  /**
+   * The deadline is what was left of the request's budget, shorter than the call's own timeout: a timeout then
+   * is the request's, not the backend's (see `TransportError.byBudget`). Set by the timeout stage.
+   */
+  readonly deadlineByBudget?: boolean;
   /** HTTP caching exchange with the transport, set by the cache stage (see `TransportCall.http`). */
   readonly http?: HttpCaching;
   /**
