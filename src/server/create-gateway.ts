@@ -14,6 +14,7 @@ import { startTracing } from '../observability/tracing.js';
 import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
 import { corsOptionsFor } from '../security/cors.js';
+import { boundedParserCache } from '../security/parser-cache.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
 import { readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
 import { endpointUrls } from '../sources/endpoints.js';
@@ -218,6 +219,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Read per request so a reload can change it; yoga's default would echo any Origin with credentials.
     cors: (request) => corsOptionsFor(generations.current.config.server.cors, request),
     batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
+    // Bounded by the length of the documents too, not only their count (see boundedParserCache).
+    parserAndValidationCache: boundedParserCache(),
     plugins,
   });
 
