@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import type { DocumentNode } from 'graphql';
+import { Kind, parse, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { ConfigInvalidError, createGatewayError } from '../errors.js';
@@ -28,6 +28,21 @@ export function readTrustedDocuments(file: string): ReadonlyMap<string, string> 
   );
   if (problems.length > 0) throw new ConfigInvalidError(`Trusted documents ${file} are invalid`, problems);
   return new Map(Object.entries(parsed as Record<string, string>));
+}
+
+/** The names of the operations in trusted documents, in file order (the operator chose them: metric labels). */
+export function operationNamesOf(documents: ReadonlyMap<string, string>): string[] {
+  const names: string[] = [];
+  for (const text of documents.values()) {
+    let document: DocumentNode;
+    try {
+      document = parse(text, { noLocation: true });
+    } catch {
+      continue; // validated when it is used, like any document
+    }
+    for (const definition of document.definitions) if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.push(definition.name.value);
+  }
+  return names;
 }
 
 /**

@@ -16,7 +16,7 @@ import { useQueryLimits } from '../security/use-query-limits.js';
 import { corsOptionsFor } from '../security/cors.js';
 import { boundedParserCache } from '../security/parser-cache.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
-import { readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
+import { operationNamesOf, readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
 import { endpointUrls } from '../sources/endpoints.js';
 import { peekRequestState } from '../request/state.js';
 import { sourceKindOf } from '../sources/registry.js';
@@ -165,6 +165,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   // The plugins in the order they run, each readable on its own; a library user's come last.
   const configOf = (request: Request) => generations.pin(request).config;
+  const trustedDocuments = config.server.trustedDocuments !== undefined ? readTrustedDocuments(config.server.trustedDocuments) : undefined;
   const access = await createAccessLayer({ generations, logger, metrics, events: telemetry.events, rateLimitStore: config.rateLimitStore, ...(options.now ? { now: options.now } : {}) });
   const plugins: Plugin[] = [
     useRequestId(), // x-request-id accepted or made, on every response and every backend call
@@ -173,7 +174,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       metrics,
       history: telemetry.history,
       logger,
-      operationLabels: createOperationLabels({ names: config.telemetry.operationNames, max: config.telemetry.maxOperationNames }),
+      operationLabels: createOperationLabels({
+        names: config.telemetry.operationNames,
+        ...(trustedDocuments ? { fromDocuments: operationNamesOf(trustedDocuments) } : {}),
+        max: config.telemetry.maxOperationNames,
+      }),
       log: config.telemetry.requestLog,
       userOf: options.userOf ?? defaultUserOf,
     }), // requests by operation and outcome, the dashboard's history, one log line per request
@@ -185,7 +190,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
     useRequestBodyLimit(config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
     useQueryLimits(config.limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
-    ...(config.server.trustedDocuments !== undefined ? [useTrustedDocuments(readTrustedDocuments(config.server.trustedDocuments))] : []), // only listed documents
+    ...(trustedDocuments ? [useTrustedDocuments(trustedDocuments)] : []), // only listed documents
     ...(config.server.persistedQueries ? [useAutomaticPersistedQueries()] : []), // APQ: a known hash stands for its document
     ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
     useHealth({ isReady: () => true }), // /healthz, /readyz
