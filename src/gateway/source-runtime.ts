@@ -83,7 +83,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       scopeKey,
       caller: state.caller,
       request: state,
-      ...(options.requestTimeoutMs !== undefined ? { requestDeadline: state.startedAt + options.requestTimeoutMs } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestDeadline: (state.startedAt ??= Date.now()) + options.requestTimeoutMs } : {}),
     };
   }
 

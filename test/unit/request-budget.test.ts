@@ -1,6 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createShipments } from '../../src/demo/data.js';
-import { createInMemoryDemo, rawSource, until, type InMemoryDemo } from '../helpers/in-memory-demo.js';
+import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
+import { readSseEvents } from '../../src/sources/sse-events.js';
+import { createInMemoryBackends, createInMemoryDemo, demoConfig, rawSource, until, type InMemoryDemo } from '../helpers/in-memory-demo.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const DEMO_LINKS = join(import.meta.dirname, '..', '..', 'schemas', 'links.graphql');
 
 /**
  * `server.requestTimeoutMs` is one request's budget for its backend calls: a call gets what is left of it. When
@@ -51,5 +58,72 @@ describe('the request\'s time budget', () => {
     await until(() => demo!.backends.count('logistics.shipmentByOrder') === 1);
     await vi.advanceTimersByTimeAsync(30);
     expect((await direct).body).toEqual({ data: { shipmentByOrder: { status: 'IN_TRANSIT' } } });
+  });
+});
+
+describe('a subscription\'s events', () => {
+  let gateway: Gateway | undefined;
+  afterEach(async () => {
+    vi.useRealTimers();
+    await gateway?.[Symbol.asyncDispose]();
+    gateway = undefined;
+  });
+
+  it('are each resolved like a request of their own: fresh answers from their links and a fresh time budget (finding 7)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    using dir = tempDir();
+    const links = dir.write('links.graphql', `${readFileSync(DEMO_LINKS, 'utf8')}
+extend type OrderStatusUpdate {
+  shipment: Shipment @delegate(source: "logistics", field: "shipmentByOrder", args: { orderId: "$parent.orderId" })
+}
+`);
+    const backends = createInMemoryBackends();
+    let status = 'IN_TRANSIT';
+    backends.answer('logistics.shipmentByOrder', (args) => ({ orderId: args['orderId'], status, carrier: 'DHL', eta: null }));
+    // The orders service streams an update whenever the test pushes one.
+    const updates: unknown[] = [];
+    let wake: (() => void) | undefined;
+    const push = (update: unknown) => (updates.push(update), wake?.());
+    gateway = await createGateway(
+      demoConfig((raw) => {
+        raw['links'] = links;
+        (raw['server'] as Record<string, unknown>)['requestTimeoutMs'] = 1_000;
+      }),
+      {
+        transportFor: (source) =>
+          source.config.name !== 'orders'
+            ? backends.transportFor(source)
+            : Object.assign(backends.transportFor(source), {
+                async *subscribe() {
+                  for (;;) {
+                    while (updates.length > 0) yield updates.shift();
+                    await new Promise<void>((resolve) => (wake = resolve));
+                  }
+                },
+              }),
+      },
+    );
+    const client = new AbortController();
+    const response = await gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      signal: client.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { watchOrderStatus(id: "1") { orderId status shipment { status } } }' }),
+    });
+    const events = readSseEvents(response.body!);
+    const nextEvent = async () => {
+      for (let event = await events.next(); !event.done; event = await events.next()) if (event.value.event === 'next') return JSON.parse(event.value.data) as unknown;
+      throw new Error('the stream ended');
+    };
+    push({ orderId: '1', status: 'SHIPPED', at: '2026-11-29T10:00:00Z' });
+    expect(await nextEvent()).toEqual({ data: { watchOrderStatus: { orderId: '1', status: 'SHIPPED', shipment: { status: 'IN_TRANSIT' } } } });
+    // Much later than the request budget after the subscription began, the shipment has moved on.
+    status = 'DELIVERED';
+    await vi.advanceTimersByTimeAsync(5_000);
+    push({ orderId: '1', status: 'SHIPPED', at: '2026-11-29T10:00:05Z' });
+    expect(await nextEvent()).toEqual({ data: { watchOrderStatus: { orderId: '1', status: 'SHIPPED', shipment: { status: 'DELIVERED' } } } });
+    expect(backends.count('logistics.shipmentByOrder')).toBe(2);
+    client.abort();
+    await events.return(undefined).catch(() => undefined);
   });
 });
