@@ -9,7 +9,8 @@ import { createRetainedState, createSourcePipeline, instrumentTransport, type Pi
 import { callerScopeKey, clientAskedNoCache } from '../request/caller.js';
 import type { Transport } from '../sources/types.js';
 import { buildGatewaySchema } from './build-schema.js';
-import { parseLinks } from './links.js';
+import { buildFieldOwners, type FieldOwners } from './field-owners.js';
+import { parseLinks, type ParsedLinks } from './links.js';
 import { loadSources, type LoadedSource } from './load-sources.js';
 import { createSourceRuntime, type SourceRuntime } from './source-runtime.js';
 
@@ -25,6 +26,10 @@ export interface Generation extends AsyncDisposable {
   readonly schema: GraphQLSchema;
   readonly sources: ReadonlyMap<string, SourceRuntime>;
   readonly loaded: readonly LoadedSource[];
+  /** The links file as it was parsed when this generation was built (undefined without one). */
+  readonly links: ParsedLinks | undefined;
+  /** Every public field that calls a backend, with its operation: what the request-level checks read. */
+  readonly owners: FieldOwners;
   /**
    * Makes this generation's changes to the state it shares with the others (retained breakers, replica health,
    * settings of shared slots, sources it removed) take effect: call it when it becomes current, never for one
@@ -96,8 +101,11 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
     );
   }
   let schema: GraphQLSchema;
+  let owners: FieldOwners;
   try {
     schema = buildGatewaySchema({ sources: [...sources.values()], links, defaultMaxBatchSize: DEFAULT_MAX_BATCH_SIZE });
+    // Once, from what was loaded: a links file edited since is read by the next reload, never by this one.
+    owners = buildFieldOwners(sources.values(), links?.parsed);
   } catch (error) {
     await Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
     retained.release();
@@ -108,6 +116,8 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
     schema,
     sources,
     loaded,
+    links: links?.parsed,
+    owners,
     commit: () => retained.commit(),
     async [Symbol.asyncDispose]() {
       // Each source stops its health checks at once, before the lease lets go of the state they update.
