@@ -17,6 +17,8 @@ export interface AbuseDetectionOptions {
   settings: (request: Request) => AbuseDetectionSettings;
   /** A client was just throttled: log, count, POST to the webhook. */
   onThrottled: (event: AbuseEvent, request: Request) => void;
+  /** A throttled client's request was refused (429): `interchange_rate_limited_total{rule="abuse"}`. Default none. */
+  onLimited?: (request: Request) => void;
   /** The GraphQL endpoint's path: only its requests are watched. Default `/graphql`. */
   endpoint?: string;
 }
@@ -87,6 +89,7 @@ export function useAbuseDetection(options: AbuseDetectionOptions): Plugin {
           const result = await charge(throttleLimiter(settings), rule, client, 1);
           if (!result?.limited) continue;
           const retryAfter = Math.max(1, Math.ceil(result.resetMs / 1000));
+          options.onLimited?.(request);
           throw createGatewayError('RATE_LIMITED', `Throttled after abnormal behaviour (${throttle.kind}) until ${new Date(throttle.until).toISOString()}: ${settings.throttledPoints} requests per ${settings.throttledWindowSeconds} s; retry in ${retryAfter} s`, {
             httpStatus: 429,
             httpHeaders: { 'Retry-After': String(retryAfter) },

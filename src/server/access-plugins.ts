@@ -80,6 +80,7 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
         const webhook = (generations.pinned(request) ?? generations.current).config.abuse.webhook;
         if (webhook) postEvent(webhook, event, logger);
       },
+      onLimited: () => rateLimited.inc({ rule: 'abuse' }),
     }), // throttles bursting and probing clients (429)
     useQueryCost({ settings: (request) => configOf(request).limits.queryCost }), // list-aware cost: QUERY_TOO_COMPLEX
     useRateLimit({

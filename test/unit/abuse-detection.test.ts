@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { abuseSchema } from '../../src/config/access-schema.js';
 import { createAbuseDetector } from '../../src/security/abuse-detector.js';
 import { createInMemoryDemo, rawSource, type InMemoryDemo } from '../helpers/in-memory-demo.js';
+import { parsePrometheusText, sumOf } from '../helpers/prometheus-text.js';
 import { hs256Auth, makeToken } from '../helpers/tokens.js';
 
 const settings = abuseSchema.parse({}); // the documented defaults: 10 s intervals, 5 min half-life, ×10 and ≥100 for a burst
@@ -75,6 +76,17 @@ describe('abuse detection over the gateway: what counts as a failed request', ()
       expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('FORBIDDEN');
     }
     expect((await throttledClients(forbidden)).map((t) => t.kind)).toContain('probing');
+  });
+
+  it('counts each request refused by the abuse throttle in interchange_rate_limited_total{rule="abuse"} (finding 16)', async () => {
+    await using demo = await createInMemoryDemo({ gateway: { now: () => 1_000_000 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await post(demo, { query: '{ secretField }' })).status);
+    const refused = statuses.filter((status) => status === 429).length;
+    expect(refused).toBeGreaterThan(0); // throttled after 20 failures: 10 more are let through per minute
+    const metrics = parsePrometheusText(await (await demo.gateway.fetch('http://gateway.test/metrics')).text());
+    expect(sumOf(metrics, 'interchange_rate_limited_total', { rule: 'abuse' })).toBe(refused);
+    expect(sumOf(metrics, 'interchange_abuse_events_total', { kind: 'probing' })).toBe(1);
   });
 
   it('does not count APQ\'s PersistedQueryNotFound, the first step of its protocol', async () => {
