@@ -19,6 +19,7 @@ import {
   type ReplicaCondition,
   type ReplicaState,
 } from './replica-health.js';
+import { pinnedGroup } from './route.js';
 import { continueStream, type SourceCall, type StreamTerminal, type Terminal } from './types.js';
 
 export type Balance = 'least-outstanding' | 'round-robin' | 'weighted';
@@ -74,7 +75,7 @@ export interface ReplicaPoolOptions {
   balance?: Balance;
   /** Traffic weight per group (`groups:`). Default: one pool of every replica. */
   groups?: Readonly<Record<string, number>>;
-  /** Rules pinning a request to a group by a header (`route:`). Default none. */
+  /** Rules pinning a request to a group by a header or a verified claim (`route:`). Default none. */
   route?: readonly RouteRule[];
   /** Passive health. Default: `passiveHealthSettingsOf(undefined)` (5 failures in 10 s, 5 s growing ejection, 50 %). */
   health?: PassiveHealthSettings;
@@ -210,10 +211,8 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
 
   /** The group a call goes to: a matching route rule's, or one chosen by weight; undefined without `groups`. */
   function groupFor(call: SourceCall): { group: string; pinned: boolean } | undefined {
-    for (const rule of options.route ?? []) {
-      // A JWT claim rule (once auth stores the verified identity in the request state) is one more lookup here.
-      if (call.request?.headers.get(rule.header) === rule.equals) return { group: rule.group, pinned: true };
-    }
+    const pinned = pinnedGroup(options.route, call);
+    if (pinned !== undefined) return { group: pinned, pinned: true };
     if (!groupWeights) return undefined;
     let best: string | undefined;
     let total = 0;
