@@ -73,9 +73,15 @@ export const rateLimitRuleSchema = z.discriminatedUnion('by', [
     cost: z.boolean().default(false),
   }),
   z.strictObject({
-    /** One budget per client (user when known, else IP) for the operation named `operation` (its operationName). */
+    /**
+     * One budget per client (user when known, else IP) for requests that reach the source operation `operation`
+     * (its public field name, as `operations:` keys it: `createOrder`), as a root field, through a link or as a
+     * merged type's fetch. What a client calls its GraphQL operation does not matter.
+     */
     by: z.literal('operation'),
     operation: z.string().min(1),
+    /** The source whose operation it is, when several have one of that name. Default: any source. */
+    source: z.string().min(1).optional(),
     points: z.number().int().positive(),
     windowSeconds: z.number().int().positive(),
     cost: z.boolean().default(false),

@@ -71,7 +71,7 @@ export function checkAccess(config: ParsedConfig, file: string): Problem[] {
   });
 
   config.rateLimits.forEach((rule, index) => {
-    if (rule.by === 'source' && !names.has(rule.source)) problem(`rateLimits[${index}].source`, `unknown source "${rule.source}"`);
+    if ((rule.by === 'source' || rule.by === 'operation') && rule.source !== undefined && !names.has(rule.source)) problem(`rateLimits[${index}].source`, `unknown source "${rule.source}"`);
     if (rule.by === 'user' && !jwt) problem(`rateLimits[${index}]`, 'by: user needs auth.jwt (the user is a claim of the verified token)');
   });
   if (config.server.trustedDocuments !== undefined && !isFile(config.server.trustedDocuments)) problem('server.trustedDocuments', `file not found: ${config.server.trustedDocuments}`);

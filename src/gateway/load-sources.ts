@@ -31,8 +31,25 @@ export async function loadSources(config: GatewayConfig): Promise<LoadedSource[]
     ...(source.configProblems ?? []).map((p) => ({ file: config.file, at: `sources[${index}].${p.key}`, message: p.message })),
     ...unknownOperationKeys(source).map((p) => ({ file: config.file, at: `sources[${index}].operations.${p.key}`, message: p.message })),
   ]);
+  keyProblems.push(...unknownRateLimitOperations(config, loaded));
   if (keyProblems.length > 0) throw new ConfigInvalidError(`Config ${config.file} names fields its sources do not have`, keyProblems);
   return loaded;
+}
+
+/**
+ * A `by: operation` rule names a source operation by its public field name; one that names none (an operationName
+ * such as `CreateOrder`, as the rule once read) would limit nothing.
+ */
+function unknownRateLimitOperations(config: GatewayConfig, loaded: readonly LoadedSource[]): Problem[] {
+  const problems: Problem[] = [];
+  config.rateLimits.forEach((rule, index) => {
+    if (rule.by !== 'operation') return;
+    const candidates = loaded.filter((source) => rule.source === undefined || source.config.name === rule.source);
+    if (candidates.some((source) => [...source.converted.operations.values()].some((op) => op.fieldName === rule.operation))) return;
+    const where = rule.source === undefined ? 'no source has an' : `"${rule.source}" has no`;
+    problems.push({ file: config.file, at: `rateLimits[${index}].operation`, message: `${where} operation "${rule.operation}" (the rule names a source operation by its field name, e.g. createOrder, not a GraphQL operation name)` });
+  });
+  return problems;
 }
 
 /**

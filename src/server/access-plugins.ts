@@ -86,7 +86,7 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
     useRateLimit({
       rules: (request) => configOf(request).rateLimits,
       limiters,
-      sourcesOf: (request, document) => [...new Set(ownersSelectedBy(generations.pin(request), document).map((owner) => owner.source))],
+      reached: (request, document) => ownersSelectedBy(generations.pin(request), document),
       onLimited: (_request, rule) => {
         rateLimited.inc({ rule: rule.by });
         options.events?.report({ type: 'rate_limited', detail: `by ${rule.by}: ${rule.points} per ${rule.windowSeconds} s` });
