@@ -300,6 +300,8 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
       succeeded(state);
       return value;
     } catch (error) {
+      // Clients see the source's name only; which replica failed, and how, is for the logs.
+      if (error instanceof TransportError) logger.debug({ endpoint: state.url, err: error }, 'backend call failed');
       if (countsAgainstBackend(error)) failed(state);
       else if (error instanceof TransportError && error.code !== 'CIRCUIT_OPEN' && !error.byBudget) succeeded(state); // it answered
       throw error;

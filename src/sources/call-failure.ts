@@ -36,8 +36,23 @@ export function httpCallFailure(error: unknown, label: string, signal: AbortSign
     const why = error instanceof Error ? `: ${error.message}` : '';
     return new TransportError('rejected', `${label}: the call could not be sent (${code}${why})`, {}, { cause: error, code: 'SOURCE_REJECTED', notSent: true });
   }
-  const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+  const reason = typeof code === 'string' ? code : withoutAddresses(error instanceof Error ? error.message : String(error));
   return new TransportError('unavailable', `${label} could not be reached (${reason})`, {}, { cause: error, notSent: code === 'ECONNREFUSED' });
+}
+
+/**
+ * `text` without the addresses in it (URLs, `host:port`, IP addresses), for messages clients see: an error a
+ * library or a peer wrote often names the internal endpoint (`connect ECONNREFUSED 10.0.3.7:8080`). The full text
+ * stays in the error's `cause`, for the logs.
+ */
+export function withoutAddresses(text: string): string {
+  return text
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s,;)'"]+/gi, '<endpoint>')
+    .replace(/\[[0-9a-f:.]+\](?::\d+)?/gi, '<address>')
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '<address>')
+    .replace(/(?<![\w.:-])(?:[0-9a-f]{0,4}:){2,8}[0-9a-f]{0,4}(?![\w.:-])/gi, (match) => (match.includes('::') || match.split(':').length > 5 ? '<address>' : match))
+    .replace(/\b(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*:\d{2,5}\b/gi, '<address>')
+    .replace(/\b(ENOTFOUND|EAI_AGAIN)\s+[^\s,;)]+/g, '$1 <host>');
 }
 
 /** A header value that can be sent as it is: tab, space and visible ASCII (no CR or LF, nothing beyond ASCII). */

@@ -30,7 +30,7 @@ export const graphqlSource = defineSourceKind({
       converted,
       configProblems: converted.configProblems,
       createTransport: () =>
-        createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}), ...(config.subscriptions ? { subscriptions: config.subscriptions } : {}) }),
+        createGraphqlTransport({ name: config.name, headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}), ...(config.subscriptions ? { subscriptions: config.subscriptions } : {}) }),
     };
   },
   describe(converted) {
