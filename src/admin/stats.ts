@@ -24,7 +24,7 @@ export interface SourceStats {
   readonly kind: string;
   readonly endpoints: readonly string[];
   readonly health: Health;
-  /** The breaker's last reported state; null when the source has no breaker (or it never reported). */
+  /** The state of the source's breaker now; null when it has none (`breaker.enabled: false`). */
   readonly breaker: BreakerState | null;
   readonly staleServing: boolean;
   /** The last 10 seconds. */
@@ -111,7 +111,9 @@ function message(source: StatsSource, fromSecond: number, events: readonly Recor
   const recentSources = history.recentSources(RECENT_SECONDS);
   const recentReplicas = history.recentReplicas(RECENT_SECONDS);
   const sources = view.sources.map((s): SourceStats => {
-    const breaker = eventLog.breakerState(s.name) ?? null;
+    // The breaker the serving generation has, not the last one that reported: a reload may have replaced it
+    // (closed) or switched it off.
+    const breaker: BreakerState | null = s.circuit === null ? null : s.circuit === 'half-open' ? 'half_open' : s.circuit;
     const staleServing = eventLog.servingStale(s.name);
     const recent = recentSources[s.name] ?? { callsPerSecond: 0, errorRate: 0, p95Ms: null, requestsPerSecond: 0, hitRatio: 0, staleRatio: 0, clientErrorRate: 0 };
     const replicas = s.endpoints.map((endpoint): ReplicaStats => {

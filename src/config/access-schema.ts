@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAddressRange } from './address-range.js';
 
 /**
  * The config sections of the gateway's access layer (issue 10): authentication, rate limits, abuse detection,
@@ -72,9 +73,15 @@ export const rateLimitRuleSchema = z.discriminatedUnion('by', [
     cost: z.boolean().default(false),
   }),
   z.strictObject({
-    /** One budget per client (user when known, else IP) for the operation named `operation` (its operationName). */
+    /**
+     * One budget per client (user when known, else IP) for requests that reach the source operation `operation`
+     * (its public field name, as `operations:` keys it: `createOrder`), as a root field, through a link or as a
+     * merged type's fetch. What a client calls its GraphQL operation does not matter.
+     */
     by: z.literal('operation'),
     operation: z.string().min(1),
+    /** The source whose operation it is, when several have one of that name. Default: any source. */
+    source: z.string().min(1).optional(),
     points: z.number().int().positive(),
     windowSeconds: z.number().int().positive(),
     cost: z.boolean().default(false),
@@ -157,10 +164,18 @@ export const serverAccessFields = {
   /** Answer introspection queries. Off: `__schema`/`__type` are refused and "Did you mean" hints hidden. Default true. */
   introspection: z.boolean().default(true),
   /**
-   * The client IP is the first address of `X-Forwarded-For` (set this behind a proxy you trust); otherwise the
-   * socket's peer address. Default false.
+   * Where the client IP comes from. `false`: the socket's peer. Behind proxies that append to `X-Forwarded-For`:
+   * `true` (one proxy) or their number (the client is that many addresses from the right), or a list of the
+   * proxies' addresses and CIDR ranges (the client is the rightmost address that is not one of them). Never the
+   * leftmost address, which the client writes itself. Default false.
    */
-  trustProxy: z.boolean().default(false),
+  trustProxy: z
+    .union([
+      z.boolean(),
+      z.number().int().min(1),
+      z.array(z.string().refine((text) => parseAddressRange(text) !== undefined, 'must be an IP address or a CIDR range (10.0.0.0/8, fd00::/8)')).min(1),
+    ])
+    .default(false),
   /**
    * Only documents in this JSON file (`{ "<sha256 hex>": "query ..." }`) run, sent as
    * `extensions.persistedQuery.sha256Hash` or `documentId`; any other document is refused. Default: off.

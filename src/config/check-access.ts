@@ -55,6 +55,9 @@ export function checkAccess(config: ParsedConfig, file: string): Problem[] {
       for (const [operation, settings] of Object.entries(source.operations ?? {})) {
         if (settings.auth !== undefined && settings.auth !== 'public') problem(`${at}.operations.${operation}.auth`, 'needs auth.jwt to verify tokens');
       }
+      source.route?.forEach((rule, i) => {
+        if (rule.claim !== undefined) problem(`${at}.route[${i}].claim`, 'needs auth.jwt to verify tokens');
+      });
     }
     // A public entry is shared by every caller: only safe when nothing caller-specific reaches the backend.
     const callerSpecific = [...(source.forwardHeaders ?? []).map((h) => `forwardHeaders ${h}`), ...Object.keys(source.claimsToHeaders ?? {}).map((c) => `claimsToHeaders ${c}`)];
@@ -68,7 +71,7 @@ export function checkAccess(config: ParsedConfig, file: string): Problem[] {
   });
 
   config.rateLimits.forEach((rule, index) => {
-    if (rule.by === 'source' && !names.has(rule.source)) problem(`rateLimits[${index}].source`, `unknown source "${rule.source}"`);
+    if ((rule.by === 'source' || rule.by === 'operation') && rule.source !== undefined && !names.has(rule.source)) problem(`rateLimits[${index}].source`, `unknown source "${rule.source}"`);
     if (rule.by === 'user' && !jwt) problem(`rateLimits[${index}]`, 'by: user needs auth.jwt (the user is a claim of the verified token)');
   });
   if (config.server.trustedDocuments !== undefined && !isFile(config.server.trustedDocuments)) problem('server.trustedDocuments', `file not found: ${config.server.trustedDocuments}`);

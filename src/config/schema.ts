@@ -113,12 +113,13 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       /**
-       * GraphQL operation names used as metric labels. Names listed here are always their own label; beyond
-       * them, the first `maxOperationNames` distinct names seen get one each and every later name is `other`
-       * (anonymous operations are `anonymous`), so a client cannot grow the label set without bound.
+       * GraphQL operation names used as metric labels. Names listed here are always their own label, and so
+       * are the names of the operations in `server.trustedDocuments` (at most `maxOperationNames` of them);
+       * every other operation is `other` (anonymous ones `anonymous`), so no client can add a series or take a
+       * label. The label is the name of the operation that ran, never one a request merely claims.
        */
       operationNames: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be a GraphQL operation name')).default([]),
-      /** See `operationNames`. Default 50. */
+      /** How many names of trusted documents get a label of their own (see `operationNames`). Default 50. */
       maxOperationNames: z.number().int().nonnegative().default(50),
     })
     .prefault({}),

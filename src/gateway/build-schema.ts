@@ -5,6 +5,7 @@ import {
   GraphQLList,
   GraphQLNonNull,
   buildSchema,
+  defaultFieldResolver,
   extendSchema,
   isListType,
   isNonNullType,
@@ -16,6 +17,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { ConfigInvalidError, StitchFailedError } from '../errors.js';
+import { beginSubscriptionEvent, requestStateOf } from '../request/state.js';
 import type { GraphqlSource } from '../sources/graphql/index.js';
 import { batchMatchOf, parentPathIsList } from './link-batch.js';
 import { createLocalLinkResolver, createRemoteLinkResolver, type LinkFieldConfig } from './link-resolvers.js';
@@ -105,11 +107,27 @@ export function buildGatewaySchema(input: BuildSchemaInput): GraphQLSchema {
     }
   };
   const base = stitch(false);
-  if (!input.links) return base;
+  if (!input.links) return eachEventOnItsOwn(base);
 
   const problems = validateLinks(input.links.file, input.links.parsed.links, { schemas, merged: base });
   if (problems.length > 0) throw new ConfigInvalidError(`Links file ${input.links.file} is invalid`, problems);
-  return stitch(true);
+  return eachEventOnItsOwn(stitch(true));
+}
+
+/**
+ * graphql-js resolves a subscription's root field once per event, with the event as its parent: there, before
+ * anything below it runs, the event gets the per-request state of a request of its own (memo, link loaders and
+ * limiters, time budget), whatever kind of source streams it.
+ */
+function eachEventOnItsOwn(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) {
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = function resolveSubscriptionEvent(event, args, context, info) {
+      beginSubscriptionEvent(requestStateOf(context));
+      return resolve(event, args, context, info);
+    };
+  }
+  return schema;
 }
 
 /**

@@ -1,44 +1,63 @@
-import { readFileSync } from 'node:fs';
-import { TypeInfo, getNamedType, isObjectType, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
-import type { Generation } from './generation.js';
-import { parseLinks } from './links.js';
+import { TypeInfo, buildSchema, getNamedType, isObjectType, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { GraphqlSource } from '../sources/graphql/index.js';
+import type { ParsedLinks } from './links.js';
+import type { SourceRuntime } from './source-runtime.js';
 
-/** A public field and the backend operation behind it: a root field's own operation, or a link's target. */
+/** A public field and the backend operation behind it: a root field's own operation, a link's target, or the fetch of a merged type's share. */
 export interface FieldOwner {
   readonly source: string;
-  /** The operation's field name in its source (what `operations:` and `auth` rules are keyed by). */
+  /** The operation's field name in its source (public, after `rename`: what `operations:` and `auth` rules are keyed by). */
   readonly field: string;
 }
 
-const ownersByGeneration = new WeakMap<Generation, ReadonlyMap<string, FieldOwner>>();
+/** `Type.field` of the gateway schema → the operation that serves it. */
+export type FieldOwners = ReadonlyMap<string, FieldOwner>;
 
-/** `Type.field` → owner, for every root field and link of a generation (built once per generation). */
-export function fieldOwners(generation: Generation): ReadonlyMap<string, FieldOwner> {
-  let owners = ownersByGeneration.get(generation);
-  if (owners) return owners;
-  const map = new Map<string, FieldOwner>();
-  for (const source of generation.sources.values()) {
-    const remote = (source.converted as { schema?: GraphQLSchema }).schema;
-    if (remote) {
-      // A delegated GraphQL source is called per document, not per field: its rules are the source's own.
-      for (const root of [remote.getQueryType(), remote.getMutationType(), remote.getSubscriptionType()]) {
-        const rootName = root === remote.getQueryType() ? 'Query' : root === remote.getMutationType() ? 'Mutation' : 'Subscription';
-        for (const name of Object.keys(root?.getFields() ?? {})) map.set(`${rootName}.${name}`, { source: source.name, field: '*' });
-      }
-      continue;
-    }
-    for (const operation of source.converted.operations.values()) map.set(`${operation.rootType}.${operation.fieldName}`, { source: source.name, field: operation.fieldName });
+/** The field Federation entities are fetched through (hidden; their rules are the source's). */
+const ENTITIES_FIELD = '_entities';
+
+/**
+ * Every public field that makes a backend call, with the operation it calls, for the checks made before anything
+ * runs (a token needed, `by: source` rate limits). Built once per generation, from what it already loaded:
+ *  - root fields: each source's operations by public name, a remote GraphQL source's included (each remote root
+ *    field is its own source call, under its own rule);
+ *  - links: their target operation, whatever kind of source it is;
+ *  - fields of merged types that only one source serves: the operation that fetches that source's share (its
+ *    `@merge` field, or a Federation subgraph's `_entities`); a field several sources serve needs no fetch.
+ */
+export function buildFieldOwners(sources: Iterable<Pick<SourceRuntime, 'name' | 'config' | 'converted'>>, links: ParsedLinks | undefined): FieldOwners {
+  const all = [...sources];
+  const owners = new Map<string, FieldOwner>();
+  for (const source of all) {
+    for (const operation of source.converted.operations.values()) owners.set(`${operation.rootType}.${operation.fieldName}`, { source: source.name, field: operation.fieldName });
   }
-  const linksFile = generation.config.links;
-  if (linksFile !== undefined) {
-    for (const link of parseLinks(linksFile, readFileSync(linksFile, 'utf8')).links) {
-      const target = generation.sources.get(link.source);
-      const delegated = target !== undefined && 'schema' in target.converted;
-      map.set(`${link.typeName}.${link.fieldName}`, { source: link.source, field: delegated ? '*' : link.targetField });
+  for (const link of links?.links ?? []) owners.set(`${link.typeName}.${link.fieldName}`, { source: link.source, field: link.targetField });
+
+  // Who can be asked for its share of each merged type.
+  const fetchers = new Map<string, Map<string, FieldOwner>>();
+  const fetcher = (typeName: string, owner: FieldOwner) => {
+    let byType = fetchers.get(typeName);
+    if (!byType) fetchers.set(typeName, (byType = new Map()));
+    byType.set(owner.source, owner);
+  };
+  for (const merge of links?.merges ?? []) fetcher(merge.typeName, { source: merge.source, field: merge.field });
+  for (const source of all) {
+    for (const entity of (source.converted as Partial<GraphqlSource>).entities ?? []) fetcher(source.config.rename?.[entity.typeName] ?? entity.typeName, { source: source.name, field: ENTITIES_FIELD });
+  }
+  if (fetchers.size === 0) return owners;
+  const schemas = new Map<string, GraphQLSchema>(all.map((s) => [s.name, buildSchema(s.converted.typeDefs, { assumeValidSDL: true })]));
+  for (const [typeName, byFetcher] of fetchers) {
+    const servedBy = new Map<string, string[]>();
+    for (const [name, schema] of schemas) {
+      const type = schema.getType(typeName);
+      if (!isObjectType(type)) continue;
+      for (const field of Object.keys(type.getFields())) servedBy.set(field, [...(servedBy.get(field) ?? []), name]);
+    }
+    for (const [field, [only, ...others]] of servedBy) {
+      const owner = others.length === 0 ? byFetcher.get(only!) : undefined;
+      if (owner && !owners.has(`${typeName}.${field}`)) owners.set(`${typeName}.${field}`, owner);
     }
   }
-  owners = map;
-  ownersByGeneration.set(generation, owners);
   return owners;
 }
 
@@ -47,17 +66,17 @@ export function fieldOwners(generation: Generation): ReadonlyMap<string, FieldOw
  * on the generation's schema): what the request-level checks (a token needed, source rate limits) decide on
  * before anything runs. Fields on interfaces and unions are matched on each possible object type.
  */
-export function ownersSelectedBy(generation: Generation, document: DocumentNode): FieldOwner[] {
-  const owners = fieldOwners(generation);
+export function ownersSelectedBy(generation: { readonly schema: GraphQLSchema; readonly owners: FieldOwners }, document: DocumentNode): FieldOwner[] {
+  const { owners, schema } = generation;
   const found = new Map<string, FieldOwner>();
-  const typeInfo = new TypeInfo(generation.schema);
+  const typeInfo = new TypeInfo(schema);
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
       Field(node) {
         const parent = typeInfo.getParentType();
         if (!parent) return;
-        const types = isObjectType(parent) ? [parent] : generation.schema.getPossibleTypes(getNamedType(parent) as never);
+        const types = isObjectType(parent) ? [parent] : schema.getPossibleTypes(getNamedType(parent) as never);
         for (const type of types) {
           const owner = owners.get(`${type.name}.${node.name.value}`);
           if (owner) found.set(`${owner.source}.${owner.field}`, owner);

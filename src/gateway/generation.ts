@@ -9,7 +9,8 @@ import { createRetainedState, createSourcePipeline, instrumentTransport, type Pi
 import { callerScopeKey, clientAskedNoCache } from '../request/caller.js';
 import type { Transport } from '../sources/types.js';
 import { buildGatewaySchema } from './build-schema.js';
-import { parseLinks, pruneLinks } from './links.js';
+import { buildFieldOwners, type FieldOwners } from './field-owners.js';
+import { parseLinks, pruneLinks, type ParsedLinks } from './links.js';
 import { loadSourcesDegraded, type LoadedSource, type MissingSource, type SchemaOrigin, type SourcesLoad } from './load-sources.js';
 import type { SchemaSnapshots } from './schema-snapshots.js';
 import { createSourceRuntime, type SourceRuntime } from './source-runtime.js';
@@ -30,6 +31,16 @@ export interface Generation extends AsyncDisposable {
   readonly origins: ReadonlyMap<string, SchemaOrigin>;
   /** Sources of the config left out because their schema could not be loaded (see `GenerationDeps.tolerateMissing`). */
   readonly missing: readonly MissingSource[];
+  /** The links file as it was parsed when this generation was built (undefined without one). */
+  readonly links: ParsedLinks | undefined;
+  /** Every public field that calls a backend, with its operation: what the request-level checks read. */
+  readonly owners: FieldOwners;
+  /**
+   * Makes this generation's changes to the state it shares with the others (retained breakers, replica health,
+   * settings of shared slots, sources it removed) take effect: call it when it becomes current, never for one
+   * that is refused. Building it changed nothing the serving generation uses.
+   */
+  commit(): void;
 }
 
 /** What a generation is built with beyond its config; everything here is shared by the gateway's generations. */
@@ -42,7 +53,10 @@ export interface GenerationDeps {
   store?: CacheStore;
   /** History, events and tracing shared by the generations; default: a new one without tracing. */
   telemetry?: Telemetry;
-  /** Stage state that outlives generations; default: a new one (nothing survives). */
+  /**
+   * Stage state that outlives generations; default: a new one (nothing survives), committed at once. With a
+   * shared one the caller commits the generation when it swaps it in.
+   */
   retained?: RetainedState;
   /** Stages added to every source's pipeline (`createGateway({ stages })`). */
   stages?: readonly PipelineStage[];
@@ -75,7 +89,7 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store ?? createMemoryStore(config.cache.maxEntries);
-  const retained = deps.retained ?? createRetainedState();
+  const retained = (deps.retained ?? createRetainedState()).lease();
   const telemetry = deps.telemetry ?? createTelemetry({ metrics });
   const bypassCacheOf = config.cache.honorClientNoCache ? clientAskedNoCache : () => false;
   const sources = new Map<string, SourceRuntime>();
@@ -102,21 +116,33 @@ export async function createGeneration(config: GatewayConfig, deps: GenerationDe
     );
   }
   let schema: GraphQLSchema;
+  let owners: FieldOwners;
   try {
     schema = buildGatewaySchema({ sources: [...sources.values()], links, defaultMaxBatchSize: DEFAULT_MAX_BATCH_SIZE });
+    // Once, from what was loaded: a links file edited since is read by the next reload, never by this one.
+    owners = buildFieldOwners(sources.values(), links?.parsed);
   } catch (error) {
     await Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
+    retained.release();
     throw error;
   }
-  return {
+  const generation: Generation = {
     config,
     schema,
     sources,
     loaded,
     origins,
     missing,
+    links: links?.parsed,
+    owners,
+    commit: () => retained.commit(),
     async [Symbol.asyncDispose]() {
-      await Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
+      // Each source stops its health checks at once, before the lease lets go of the state they update.
+      const closing = Promise.all([...sources.values()].map((s) => s[Symbol.asyncDispose]()));
+      retained.release();
+      await closing;
     },
   };
+  if (!deps.retained) generation.commit();
+  return generation;
 }

@@ -78,6 +78,8 @@ export async function loadSourcesDegraded(config: GatewayConfig, options: LoadSo
       ...unknownOperationKeys(source).map((p) => ({ file: config.file, at: `sources[${index}].operations.${p.key}`, message: p.message })),
     ];
   });
+  // A rule naming an operation of a source left out for now (its schema unreachable) is not a typo: skip those.
+  if (missing.length === 0) keyProblems.push(...unknownRateLimitOperations(config, loaded));
   if (keyProblems.length > 0) throw new ConfigInvalidError(`Config ${config.file} names fields its sources do not have`, keyProblems);
   return { loaded, origins, missing };
 }
@@ -105,6 +107,22 @@ async function loadWithSnapshot(config: SourceConfig, options: LoadSourcesOption
     const reason = isBootError(error) ? (error.problems[0]?.message ?? error.message) : error instanceof Error ? error.message : String(error);
     return { missing: { name: config.name, reason } };
   }
+}
+
+/**
+ * A `by: operation` rule names a source operation by its public field name; one that names none (an operationName
+ * such as `CreateOrder`, as the rule once read) would limit nothing.
+ */
+function unknownRateLimitOperations(config: GatewayConfig, loaded: readonly LoadedSource[]): Problem[] {
+  const problems: Problem[] = [];
+  config.rateLimits.forEach((rule, index) => {
+    if (rule.by !== 'operation') return;
+    const candidates = loaded.filter((source) => rule.source === undefined || source.config.name === rule.source);
+    if (candidates.some((source) => [...source.converted.operations.values()].some((op) => op.fieldName === rule.operation))) return;
+    const where = rule.source === undefined ? 'no source has an' : `"${rule.source}" has no`;
+    problems.push({ file: config.file, at: `rateLimits[${index}].operation`, message: `${where} operation "${rule.operation}" (the rule names a source operation by its field name, e.g. createOrder, not a GraphQL operation name)` });
+  });
+  return problems;
 }
 
 /**

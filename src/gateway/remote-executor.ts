@@ -1,7 +1,7 @@
 import type { Executor } from '@graphql-tools/utils';
-import { GraphQLError, print, responsePathAsArray, type ExecutionResult } from 'graphql';
+import { GraphQLError, print, responsePathAsArray, type DocumentNode, type ExecutionResult } from 'graphql';
 import { requestStateOf } from '../request/state.js';
-import { operationOf, rootFieldNames, splitByRootField, type GraphqlSource, type RootFieldDocument } from '../sources/graphql/index.js';
+import { operationOf, rootFieldArguments, rootFieldNames, rootTypeOf, splitByRootField, type GraphqlSource, type RootFieldDocument } from '../sources/graphql/index.js';
 import type { OperationSpec, RootTypeName } from '../sources/types.js';
 import type { SourceRuntime } from './source-runtime.js';
 
@@ -39,15 +39,25 @@ export function createRemoteExecutor(source: SourceRuntime, converted: GraphqlSo
     const rootType = ROOT_TYPE_BY_OPERATION[request.operationType ?? 'query'] ?? 'Query';
     const operation = operationOf(request.document, request.operationName);
     const fields = operation ? rootFieldNames(operation) : undefined;
+    // The audit log records the root field's own arguments, not the document and stitching's variable names.
+    const fieldArgs = (document: DocumentNode, variables: Readonly<Record<string, unknown>> | undefined) => () =>
+      rootFieldArguments(rootTypeOf(converted.schema, rootType), document, request.operationName, variables);
     if (!operation || !fields || fields.length <= 1 || rootType === 'Subscription') {
       const spec = operationFor(rootType, fields?.[0] ?? '__typename');
       const args = { query: print(request.document), variables: request.variables, operationName: request.operationName };
       if (rootType === 'Subscription') return source.subscribe(spec, args, state, path) as never;
-      return source.call(spec, args, state, path) as never;
+      return source.call(spec, args, state, path, undefined, fieldArgs(request.document, request.variables)) as never;
     }
     const parts = splitByRootField(request.document, operation, request.variables);
     const callPart = (part: RootFieldDocument) =>
-      source.call(operationFor(rootType, part.fieldName), { query: print(part.document), variables: part.variables, operationName: request.operationName }, state, path) as Promise<ExecutionResult>;
+      source.call(
+        operationFor(rootType, part.fieldName),
+        { query: print(part.document), variables: part.variables, operationName: request.operationName },
+        state,
+        path,
+        undefined,
+        fieldArgs(part.document, part.variables),
+      ) as Promise<ExecutionResult>;
     return runParts(parts, callPart, rootType === 'Mutation') as never;
   };
 }

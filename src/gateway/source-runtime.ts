@@ -27,6 +27,8 @@ export interface SourceRuntime extends AsyncDisposable {
     state: RequestState,
     path: readonly (string | number)[],
     limit?: <T>(run: () => Promise<T>) => Promise<T>,
+    /** The field's own arguments when `args` are not them (a remote GraphQL source's document): for the audit log. */
+    fieldArgs?: () => unknown,
   ): Promise<unknown>;
   /**
    * Opens a backend stream for a Subscription field through the pipeline's stream stages and replica choice.
@@ -65,7 +67,7 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
     return sendsClaims ? Object.assign(out, claimHeaders(state.caller?.identity, claims)) : out;
   }
 
-  function sourceCall(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]): SourceCall {
+  function sourceCall(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[], fieldArgs?: () => unknown): SourceCall {
     const headers = forward.length > 0 || sendsClaims ? forwardedHeaders(state) : {};
     // The caller's headers key private entries and shared calls; the request id, new on every request, must not.
     const scopeKey = options.scopeKeyOf(state, headers);
@@ -83,12 +85,13 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
       scopeKey,
       caller: state.caller,
       request: state,
-      ...(options.requestTimeoutMs !== undefined ? { requestDeadline: state.startedAt + options.requestTimeoutMs } : {}),
+      ...(fieldArgs ? { fieldArgs } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestDeadline: (state.startedAt ??= Date.now()) + options.requestTimeoutMs } : {}),
     };
   }
 
-  function invoke(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[]) {
-    const call = sourceCall(operation, args, state, path);
+  function invoke(operation: OperationSpec, args: Readonly<Record<string, unknown>>, state: RequestState, path: readonly (string | number)[], fieldArgs?: () => unknown) {
+    const call = sourceCall(operation, args, state, path, fieldArgs);
     state.sourcesTouched.add(config.name);
     const outcome: CallOutcome = call.outcome;
     return pipeline.call(call).then((value) => ({ value, outcome }));
@@ -101,18 +104,18 @@ export function createSourceRuntime(options: SourceRuntimeOptions): SourceRuntim
     converted,
     stages: pipeline.order,
     resilience: () => pipeline.status(),
-    async call(operation, args, state, path, limit) {
+    async call(operation, args, state, path, limit, fieldArgs) {
       let pending: Promise<{ value: unknown; outcome: CallOutcome }>;
       if (operation.readOnly) {
         const key = `${config.name}\u0000${operation.operationId}\u0000${stableKey(args)}`;
         const known = state.memo.get(key);
         if (known) pending = known;
         else {
-          pending = limited(limit, () => invoke(operation, args, state, path));
+          pending = limited(limit, () => invoke(operation, args, state, path, fieldArgs));
           state.memo.set(key, pending);
         }
       } else {
-        pending = limited(limit, () => invoke(operation, args, state, path));
+        pending = limited(limit, () => invoke(operation, args, state, path, fieldArgs));
       }
       const { value, outcome } = await pending;
       if (outcome.staleAge !== undefined) state.stale.push({ source: config.name, path, age: outcome.staleAge });

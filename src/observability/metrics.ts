@@ -65,7 +65,7 @@ export function createMetrics(): GatewayMetrics {
     // ---- observability (issue 12)
     graphqlRequests: new Histogram({
       name: 'interchange_graphql_request_duration_seconds',
-      help: 'GraphQL requests by operation name (configured names, the first telemetry.maxOperationNames seen, then "other"; "anonymous"), operation type and outcome: ok, stale (served with a stale answer), or the code of the first error.',
+      help: 'GraphQL requests by the name of the operation that ran (telemetry.operationNames and the trusted documents\' names, else "other"; "anonymous"), operation type and outcome: ok, stale (served with a stale answer), or the code of the first error.',
       labelNames: ['operation', 'type', 'outcome'],
       buckets: DURATION_BUCKETS,
       registers: [registry],

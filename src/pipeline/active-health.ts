@@ -25,7 +25,7 @@ export function activeHealthSettingsOf(config: HealthConfig | undefined): Active
 }
 
 export interface ActiveHealthOptions {
-  pool: Pick<ReplicaPool, 'replicas' | 'states' | 'setActiveHealth'>;
+  pool: Pick<ReplicaPool, 'replicas' | 'stateOf' | 'setActiveHealth'>;
   settings: ActiveHealthSettings;
   /** The transport's check of one endpoint (`Transport.checkHealth`). */
   check: (endpoint: string, check: HealthCheck, signal: AbortSignal) => Promise<void>;
@@ -60,8 +60,8 @@ export function startActiveHealth(options: ActiveHealthOptions): Disposable {
       clearTimeout(timer);
       running.delete(url);
     }
-    if (stopped) return;
-    const state = pool.states.of(url);
+    const state = pool.stateOf(url);
+    if (stopped || !state) return;
     if (healthy) {
       state.activeFailuresInRow = 0;
       state.activePassesInRow++;

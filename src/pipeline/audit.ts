@@ -22,7 +22,7 @@ function entryOf(call: SourceCall, outcome: string, started: number) {
     documentHash: caller?.document ? createHash('sha256').update(caller.document).digest('hex') : null,
     source: call.source,
     operation: call.operation.fieldName,
-    args: call.args,
+    args: call.fieldArgs?.() ?? call.args,
     variables: caller?.variables ?? null,
     outcome,
     latencyMs: Math.round((performance.now() - started) * 1000) / 1000,

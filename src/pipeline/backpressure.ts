@@ -130,7 +130,8 @@ export const backpressureStage: PipelineStage = {
       const untrack = metrics.trackConcurrency(source, () => ({ inFlight: created.inFlight, queued: created.queued }));
       return Object.assign(created, { [Symbol.dispose]: untrack });
     });
-    limiter.settings = settings;
+    // The slots are shared with the generation serving now: new limits apply once this one goes live.
+    context.onCommit(() => (limiter.settings = settings));
     return createBackpressureStage(limiter);
   },
 };

@@ -2,7 +2,7 @@ import type { GatewayEvents } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { CIRCUIT_STATE_VALUE, type ResilienceMetrics } from '../observability/resilience-metrics.js';
 import { TransportError } from '../sources/types.js';
-import { circuitSettingsOf, createCircuit, sameCircuitSettings, type Circuit, type CircuitSettings } from './circuit.js';
+import { circuitSettingsKey, circuitSettingsOf, createCircuit, type Circuit, type CircuitSettings } from './circuit.js';
 import { countsAgainstBackend } from './failures.js';
 import type { PipelineStage, StageContext } from './stage.js';
 import { continueStream, type Stage, type StreamStage } from './types.js';
@@ -36,32 +36,21 @@ function countsAgainstSource(error: unknown): boolean {
   return countsAgainstBackend(error) || (error instanceof TransportError && error.code === 'CIRCUIT_OPEN');
 }
 
-/** What is retained for the source breaker: the breaker, replaced only when a reload changes its settings. */
-interface CircuitSlot extends Disposable {
-  circuit: Circuit | undefined;
-}
-
 /**
- * The source's breaker, kept across reloads (`retain`): same settings, same breaker and state; changed
- * settings start a new one, closed.
+ * The source's breaker, kept across reloads (`retain`, keyed by its settings): same settings, same breaker and
+ * state; changed settings start a new one, closed, once the reload is committed. The replaced one keeps serving
+ * the generation that was built with it until that generation closes.
  */
-export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'source' | 'logger' | 'metrics' | 'telemetry'>, settings: CircuitSettings): Circuit {
-  const slot = context.retain<CircuitSlot>('circuit', () => ({
-    circuit: undefined,
-    [Symbol.dispose]() {
-      this.circuit?.[Symbol.dispose]();
-    },
-  }));
-  if (!slot.circuit || !sameCircuitSettings(slot.circuit.settings, settings)) {
-    slot.circuit?.[Symbol.dispose]();
-    slot.circuit = createCircuit(settings, {
+export function retainedSourceCircuit(context: Pick<StageContext, 'retain' | 'onCommit' | 'source' | 'logger' | 'metrics' | 'telemetry'>, settings: CircuitSettings): Circuit {
+  const circuit = context.retain(`circuit ${circuitSettingsKey(settings)}`, () =>
+    createCircuit(settings, {
       name: context.source.name,
       onStateChange: reportState(context.source.name, context.logger, context.metrics.resilience, context.telemetry?.events),
       countsAsFailure: countsAgainstSource,
-    });
-    context.metrics.resilience.circuitState.set({ source: context.source.name, endpoint: '*' }, 0);
-  }
-  return slot.circuit;
+    }),
+  );
+  context.onCommit(() => context.metrics.resilience.circuitState.set({ source: context.source.name, endpoint: '*' }, CIRCUIT_STATE_VALUE[circuit.state]));
+  return circuit;
 }
 
 function reportState(source: string, logger: Logger, metrics: ResilienceMetrics, events: GatewayEvents | undefined) {

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { HttpCaching } from '../sources/types.js';
 import { isBackendFailure } from './failures.js';
 import type { PipelineStage, StageContext } from './stage.js';
+import { pinnedGroup } from './route.js';
 import type { SourceCall, Stage } from './types.js';
 
 export interface CacheStageOptions {
@@ -25,6 +26,12 @@ export interface CacheStageOptions {
   onEvent?: (source: string, event: 'hit' | 'miss' | 'stale' | 'bypass' | 'refresh_error' | 'revalidated') => void;
   /** Injected so tests drive TTLs with fake timers. Default Date.now. */
   now?: () => number;
+  /**
+   * The traffic group a `route` rule pins the call to: its answers are kept and shared apart from other groups'
+   * (a canary's answer is never served to a stable call, nor a stable one to a call pinned to the canary).
+   * Default: none.
+   */
+  pinnedGroupOf?: (call: SourceCall) => string | undefined;
 }
 
 /** Milliseconds one node holds the right to refresh an entry, so the others don't refresh it too. */
@@ -101,7 +108,9 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     }
     const policy = options.policyFor(call);
     if (!options.dedupe && storeLifetimeMs(policy) === 0) return next(call);
-    const key = cacheKey(call.source, call.operation.operationId, policy.scope === 'private' ? call.scopeKey : '', call.args);
+    const group = options.pinnedGroupOf?.(call);
+    const scope = (policy.scope === 'private' ? call.scopeKey : '') + (group === undefined ? '' : `~${group}`);
+    const key = cacheKey(call.source, call.operation.operationId, scope, call.args);
     // Nothing to store or read: only coalescing applies.
     if (storeLifetimeMs(policy) === 0) return fetchShared(key, call, next, policy);
     const entry = await store.get(key);
@@ -154,6 +163,7 @@ export function createSourceCacheStage(context: StageContext): Stage {
     httpCaching: config.cache.httpCaching,
     logger: context.logger,
     onEvent: (name, event) => context.metrics.cacheEvents.inc({ source: name, event }),
+    ...(source.route ? { pinnedGroupOf: (call: SourceCall) => pinnedGroup(source.route, call) } : {}),
     policyFor(call) {
       let policy = policies.get(call.operation.fieldName);
       if (!policy) {

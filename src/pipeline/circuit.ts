@@ -106,7 +106,7 @@ export function createCircuit(settings: CircuitSettings, options: CircuitOptions
   };
 }
 
-/** Same settings: the breaker (and so its state) can be kept across a reload. */
-export function sameCircuitSettings(a: CircuitSettings, b: CircuitSettings): boolean {
-  return a.errorPercent === b.errorPercent && a.consecutiveFailures === b.consecutiveFailures && a.minCalls === b.minCalls && a.windowMs === b.windowMs && a.openMs === b.openMs;
+/** The same text for the same settings: a breaker retained under it (and so its state) is kept across a reload. */
+export function circuitSettingsKey(settings: CircuitSettings): string {
+  return `${settings.errorPercent}/${settings.consecutiveFailures}/${settings.minCalls}/${settings.windowMs}/${settings.openMs}`;
 }

@@ -5,13 +5,13 @@ import { authStage } from './auth.js';
 import { backpressureStage } from './backpressure.js';
 import { breakerStage, retainedSourceCircuit } from './breaker.js';
 import { cacheStage } from './cache.js';
-import { circuitSettingsOf, type CircuitState } from './circuit.js';
+import { circuitSettingsKey, circuitSettingsOf, type CircuitState } from './circuit.js';
 import { errorMappingStage } from './error-mapping.js';
 import { fallbackStage } from './fallback.js';
 import { metricsStage } from './metrics.js';
-import { passiveHealthSettingsOf } from './replica-health.js';
-import { createReplicaPool, createReplicaStates, type ReplicaStatus } from './replicas.js';
-import type { RetainedState } from './retained.js';
+import { createReplicaState, passiveHealthSettingsOf } from './replica-health.js';
+import { createReplicaPool, type ReplicaStatus } from './replicas.js';
+import type { RetainedLease } from './retained.js';
 import { retryStage } from './retry.js';
 import type { PipelineStage, StageContext } from './stage.js';
 import { timeoutStage } from './timeout.js';
@@ -43,8 +43,8 @@ import { composeStages, composeStreamStages, type Stage, type StreamStage, type 
  *
  * Streams (Subscription fields) go through the stages that have a `stream` part: metrics, error mapping, the
  * breaker and the replica choice. State that must survive a reload is kept through `StageContext.retain`: the
- * replicas' health and breakers, the source's breaker, the retry budget and the concurrency slots. The cache
- * store itself belongs to the gateway.
+ * replicas' health and breakers, the source's breaker, the retry budget and the concurrency slots; a reload
+ * changes it only when it commits (`StageContext.onCommit`). The cache store itself belongs to the gateway.
  */
 export const BUILTIN_STAGES: readonly PipelineStage[] = [
   metricsStage,
@@ -79,9 +79,10 @@ export interface SourceResilienceStatus {
 }
 
 export interface SourcePipelineOptions {
-  /** What the stages are built from; `retain` is bound per stage here. */
-  context: Omit<StageContext, 'retain'>;
-  retained: RetainedState;
+  /** What the stages are built from; `retain` and `onCommit` are bound per stage here. */
+  context: Omit<StageContext, 'retain' | 'onCommit'>;
+  /** The generation's lease on the state its sources share with the other generations. */
+  retained: RetainedLease;
   transport: Transport;
   /** More stages (a library user's), each placed right outside the built-in stage it names. */
   extraStages?: readonly PipelineStage[];
@@ -98,22 +99,28 @@ export function orderStages(extra: readonly PipelineStage[] = []): PipelineStage
   return BUILTIN_STAGES.flatMap((stage) => [...extra.filter((e) => (e.before ?? 'timeout') === stage.name), stage]);
 }
 
-/** Builds one source's pipeline for one generation. */
+/**
+ * Builds one source's pipeline for one generation. Building changes nothing the generation serving now uses:
+ * state shared with it is only read, and every change (settings, breakers replaced, gauges, health checks
+ * started) waits for the lease's commit.
+ */
 export function createSourcePipeline(options: SourcePipelineOptions): SourcePipeline {
   const { context, retained } = options;
   const source = context.source.name;
+  const onCommit = (apply: () => void) => retained.onCommit(apply);
   const calls: Stage[] = [];
   const streams: StreamStage[] = [];
   const order: string[] = [];
   for (const definition of orderStages(options.extraStages)) {
-    const stageContext: StageContext = { ...context, retain: (key, create) => retained.get(source, definition.name, key, create) };
+    const stageContext: StageContext = { ...context, retain: (key, create) => retained.get(source, definition.name, key, create), onCommit };
     const call = definition.call?.(stageContext);
     const stream = definition.stream?.(stageContext);
+    if (call || stream) order.push(definition.name);
     if (call) calls.push(call);
     if (stream) streams.push(stream);
-    if (call || stream) order.push(definition.name);
   }
   const circuit = circuitSettingsOf(context.source.breaker);
+  const metrics = context.metrics.resilience;
   const replicas = createReplicaPool({
     source,
     replicas: replicasOf(context.source),
@@ -123,22 +130,47 @@ export function createSourcePipeline(options: SourcePipelineOptions): SourcePipe
     ...(context.source.route ? { route: context.source.route } : {}),
     health: passiveHealthSettingsOf(context.source.health),
     ...(circuit ? { circuit } : {}),
-    states: retained.get(source, 'replicas', 'states', () => createReplicaStates()),
-    metrics: context.metrics.resilience,
+    states: {
+      // Per URL, so a reload that removes a replica drops its state, its breakers and its gauges.
+      of: (url) =>
+        retained.get(source, 'replicas', `state ${url}`, () =>
+          Object.assign(createReplicaState(url, Date.now()), {
+            [Symbol.dispose]() {
+              metrics.replicaUp.remove({ source, endpoint: url });
+              metrics.circuitState.remove({ source, endpoint: url });
+            },
+          }),
+        ),
+      circuit: (url, settings, create) => retained.get(source, 'replicas', `circuit ${url} ${circuitSettingsKey(settings)}`, create),
+    },
+    onCommit,
+    metrics,
     ...(context.telemetry ? { events: context.telemetry.events } : {}),
     logger: context.logger,
   });
   const sourceCircuit = circuit
-    ? retainedSourceCircuit({ ...context, retain: (key, create) => retained.get(source, 'breaker', key, create) }, circuit)
+    ? retainedSourceCircuit({ ...context, retain: (key, create) => retained.get(source, 'breaker', key, create), onCommit }, circuit)
     : undefined;
+  if (!sourceCircuit) onCommit(() => metrics.circuitState.remove({ source, endpoint: '*' }));
   const active = activeHealthSettingsOf(context.source.health);
   const checkHealth = options.transport.checkHealth?.bind(options.transport);
-  const checker = active && checkHealth ? startActiveHealth({ pool: replicas, settings: active, check: checkHealth, logger: context.logger }) : undefined;
+  let checker: Disposable | undefined;
+  let closed = false;
+  // Health checks change the shared replica state: they start when the generation goes live, and a generation
+  // without them leaves no replica out on the word of checks that stopped.
+  onCommit(() => {
+    if (closed) return;
+    if (active && checkHealth) checker = startActiveHealth({ pool: replicas, settings: active, check: checkHealth, logger: context.logger });
+    else replicas.resetActiveHealth();
+  });
   return {
     call: composeStages(calls, replicas.call),
     open: composeStreamStages(streams, replicas.open),
     order: [...order, 'replicas'],
     status: () => ({ circuit: sourceCircuit?.state ?? null, replicas: replicas.status() }),
-    close: () => checker?.[Symbol.dispose](),
+    close: () => {
+      closed = true;
+      checker?.[Symbol.dispose]();
+    },
   };
 }

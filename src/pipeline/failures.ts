@@ -10,9 +10,12 @@ export function isBackendFailure(error: unknown): error is TransportError {
   return error instanceof TransportError && error.failure !== 'rejected';
 }
 
-/** Errors the gateway raises itself to protect a backend: they say nothing new about its health. */
+/**
+ * Errors the gateway raises itself, to protect a backend or because the request ran out of time: they say
+ * nothing new about the backend's health.
+ */
 function isSelfInflicted(error: TransportError): boolean {
-  return error.code === 'CIRCUIT_OPEN' || error.code === 'SOURCE_OVERLOADED';
+  return error.code === 'CIRCUIT_OPEN' || error.code === 'SOURCE_OVERLOADED' || error.byBudget;
 }
 
 /**
@@ -21,6 +24,22 @@ function isSelfInflicted(error: TransportError): boolean {
  */
 export function countsAgainstBackend(error: unknown): boolean {
   return error instanceof TransportError && (error.failure === 'unavailable' || error.failure === 'timeout') && !isSelfInflicted(error);
+}
+
+/**
+ * The same failure, marked as caused by the request's time budget when it is a timeout: an attempt whose
+ * deadline the budget cut short timed out on the request's account, whoever noticed first (the transport or
+ * the timeout stage).
+ */
+export function asBudgetTimeout(error: unknown): unknown {
+  if (!(error instanceof TransportError) || error.failure !== 'timeout' || error.byBudget) return error;
+  return new TransportError('timeout', error.message, error.details, {
+    cause: error.cause,
+    ...(error.code !== undefined ? { code: error.code } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    notSent: error.notSent,
+    byBudget: true,
+  });
 }
 
 /** Worth another attempt: a backend failure as above, or an HTTP 429 (the backend asks us to come back later). */

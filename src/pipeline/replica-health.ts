@@ -25,7 +25,8 @@ export type ReplicaCondition = 'up' | 'ejected' | 'probation' | 'unhealthy' | 'c
 
 /**
  * What the gateway knows about one replica. Kept through `StageContext.retain` per source, keyed by URL, so a
- * reload neither forgets an ejection nor resets a breaker; mutated only through the functions below.
+ * reload neither forgets an ejection nor the active checks' counts; mutated only through the functions below.
+ * Its breaker is retained beside it (keyed by URL and settings).
  */
 export interface ReplicaState {
   readonly url: string;
@@ -51,8 +52,6 @@ export interface ReplicaState {
   activeHealthy: boolean;
   activeFailuresInRow: number;
   activePassesInRow: number;
-  /** Its own circuit breaker (when the source has breakers). */
-  circuit: Circuit | undefined;
 }
 
 export function createReplicaState(url: string, now: number): ReplicaState {
@@ -71,22 +70,21 @@ export function createReplicaState(url: string, now: number): ReplicaState {
     activeHealthy: true,
     activeFailuresInRow: 0,
     activePassesInRow: 0,
-    circuit: undefined,
   };
 }
 
 /**
- * The replica's condition at `now`; an ejection that has run out turns into probation here. A replica in
- * probation whose trial call is in flight counts as ejected for everyone else.
+ * The replica's condition at `now`, with its breaker when it has one; an ejection that has run out turns into
+ * probation here. A replica in probation whose trial call is in flight counts as ejected for everyone else.
  */
-export function conditionOf(state: ReplicaState, now: number): ReplicaCondition {
+export function conditionOf(state: ReplicaState, now: number, circuit?: Circuit): ReplicaCondition {
   if (state.ejectedUntil !== 0) {
     if (state.ejectedUntil > now) return 'ejected';
     state.ejectedUntil = 0;
     state.probation = true;
   }
   if (!state.activeHealthy) return 'unhealthy';
-  if (state.circuit && !state.circuit.admits) return 'circuit-open';
+  if (circuit && !circuit.admits) return 'circuit-open';
   if (state.probation) return state.trialInFlight ? 'ejected' : 'probation';
   return 'up';
 }

@@ -6,8 +6,8 @@ import { CIRCUIT_STATE_VALUE } from '../observability/resilience-metrics.js';
 import type { Replica } from '../sources/endpoints.js';
 import type { RouteRule } from '../sources/resilience-config.js';
 import { TransportError, type Transport } from '../sources/types.js';
-import { createCircuit, sameCircuitSettings, type CircuitSettings, type CircuitState } from './circuit.js';
-import { countsAgainstBackend } from './failures.js';
+import { circuitSettingsKey, createCircuit, type Circuit, type CircuitSettings, type CircuitState } from './circuit.js';
+import { asBudgetTimeout, countsAgainstBackend } from './failures.js';
 import {
   conditionOf,
   createReplicaState,
@@ -19,26 +19,47 @@ import {
   type ReplicaCondition,
   type ReplicaState,
 } from './replica-health.js';
+import { pinnedGroup } from './route.js';
 import { continueStream, type SourceCall, type StreamTerminal, type Terminal } from './types.js';
 
 export type Balance = 'least-outstanding' | 'round-robin' | 'weighted';
 
-/** The replicas' state of one source, retained across reloads (`StageContext.retain`); disposing it stops their breakers. */
-export interface ReplicaStates extends Disposable {
+/**
+ * The replicas' state of one source (health, counts, breakers), shared by its generations. In the gateway it is
+ * retained per replica URL (`StageContext.retain`), so a reload keeps what it knew of the replicas it keeps and
+ * drops the state of those it removed.
+ */
+export interface ReplicaStates {
   /** The state of `url`, made on first use. */
   of(url: string): ReplicaState;
+  /** The breaker of `url` for `settings`, made by `create` on first use (or when the settings changed). */
+  circuit(url: string, settings: CircuitSettings, create: () => Circuit): Circuit;
 }
 
-export function createReplicaStates(now: () => number = Date.now): ReplicaStates {
+/**
+ * Replica states for a pool outside a gateway (tests, a library user's pool): breakers with new settings replace
+ * the old ones at once, since no other generation uses them. Disposing it stops the breakers.
+ */
+export function createReplicaStates(now: () => number = Date.now): ReplicaStates & Disposable {
   const byUrl = new Map<string, ReplicaState>();
+  const circuits = new Map<string, Circuit>();
   return {
     of(url) {
       let state = byUrl.get(url);
       if (!state) byUrl.set(url, (state = createReplicaState(url, now())));
       return state;
     },
+    circuit(url, settings, create) {
+      let circuit = circuits.get(url);
+      if (!circuit || circuitSettingsKey(circuit.settings) !== circuitSettingsKey(settings)) {
+        circuit?.[Symbol.dispose]();
+        circuits.set(url, (circuit = create()));
+      }
+      return circuit;
+    },
     [Symbol.dispose]() {
-      for (const state of byUrl.values()) state.circuit?.[Symbol.dispose]();
+      for (const circuit of circuits.values()) circuit[Symbol.dispose]();
+      circuits.clear();
       byUrl.clear();
     },
   };
@@ -54,7 +75,7 @@ export interface ReplicaPoolOptions {
   balance?: Balance;
   /** Traffic weight per group (`groups:`). Default: one pool of every replica. */
   groups?: Readonly<Record<string, number>>;
-  /** Rules pinning a request to a group by a header (`route:`). Default none. */
+  /** Rules pinning a request to a group by a header or a verified claim (`route:`). Default none. */
   route?: readonly RouteRule[];
   /** Passive health. Default: `passiveHealthSettingsOf(undefined)` (5 failures in 10 s, 5 s growing ejection, 50 %). */
   health?: PassiveHealthSettings;
@@ -62,6 +83,12 @@ export interface ReplicaPoolOptions {
   circuit?: CircuitSettings;
   /** Replica state from the previous generation (retained); default: a fresh one. */
   states?: ReplicaStates;
+  /**
+   * When this pool's view of its replicas is published (the `interchange_replica_up` and per-replica breaker
+   * gauges): the gateway passes its reload's commit, so a pool built for a refused reload reports nothing.
+   * Default: at once.
+   */
+  onCommit?: (apply: () => void) => void;
   metrics?: ResilienceMetrics;
   /** The dashboard's events hook: `replica_health` on ejections, re-admissions, breaker and health-check changes. */
   events?: Pick<GatewayEvents, 'report' | 'replicaHealth'>;
@@ -98,9 +125,15 @@ export interface ReplicaPool {
   status(): ReplicaStatus[];
   /** The replicas and their retained state, for the active health checker. */
   readonly replicas: readonly Replica[];
-  readonly states: ReplicaStates;
+  /** The state of one of its replicas (undefined for a URL it does not have). */
+  stateOf(url: string): ReplicaState | undefined;
   /** Records an active health check result of `url` (`healthy` after enough passes, out after enough failures). */
   setActiveHealth(url: string, healthy: boolean): void;
+  /**
+   * Forgets what active health checks said (the source has none any more): every replica passes, and the
+   * counts of checks in a row start again.
+   */
+  resetActiveHealth(): void;
 }
 
 /**
@@ -133,23 +166,31 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   const smoothWeights = new Map<string, number>();
   const groupTurns = new Map<string, number>();
 
-  const stateOf = (replica: Replica) => states.of(replica.url);
   // A pool of one has no other replica to prefer: the source's own breaker says all there is to say.
-  const circuit = replicas.length > 1 ? options.circuit : undefined;
+  const circuitSettings = replicas.length > 1 ? options.circuit : undefined;
+  // Resolved once: this generation's replicas keep their state and breakers while it runs, even after a reload
+  // dropped them from the retained state.
+  const byUrl = new Map<string, { readonly state: ReplicaState; readonly circuit: Circuit | undefined }>();
   for (const replica of replicas) {
-    const state = stateOf(replica);
-    if (circuit && (!state.circuit || !sameCircuitSettings(state.circuit.settings, circuit))) {
-      state.circuit?.[Symbol.dispose]();
-      state.circuit = createCircuit(circuit, { name: `${source} ${replica.url}`, onStateChange: (s) => circuitChanged(replica.url, s) });
-    } else if (!circuit && state.circuit) {
-      state.circuit[Symbol.dispose]();
-      state.circuit = undefined;
-    }
-    publish(state);
+    if (byUrl.has(replica.url)) continue;
+    const circuit = circuitSettings
+      ? states.circuit(replica.url, circuitSettings, () => createCircuit(circuitSettings, { name: `${source} ${replica.url}`, onStateChange: (s) => circuitChanged(replica.url, s) }))
+      : undefined;
+    byUrl.set(replica.url, { state: states.of(replica.url), circuit });
   }
+  const stateOf = (replica: Replica) => byUrl.get(replica.url)!.state;
+  const circuitOf = (replica: Replica) => byUrl.get(replica.url)!.circuit;
+  const conditionAt = (replica: Replica, t: number) => conditionOf(stateOf(replica), t, circuitOf(replica));
+  (options.onCommit ?? ((apply: () => void) => apply()))(function publishReplicas() {
+    for (const [url, { state, circuit }] of byUrl) {
+      if (circuit) metrics?.circuitState.set({ source, endpoint: url }, CIRCUIT_STATE_VALUE[circuit.state]);
+      else metrics?.circuitState.remove({ source, endpoint: url });
+      publish(state);
+    }
+  });
 
   function publish(state: ReplicaState, detail?: string): void {
-    const condition = conditionOf(state, now());
+    const condition = conditionOf(state, now(), byUrl.get(state.url)?.circuit);
     const up = condition === 'up';
     metrics?.replicaUp.set({ source, endpoint: state.url }, up ? 1 : 0);
     // The instrumented transport reports health call by call; a replica coming back is news only if it was out.
@@ -162,17 +203,16 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     (state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger))({ endpoint: url, circuit: state }, `replica circuit ${state}`);
     metrics?.circuitState.set({ source, endpoint: url }, CIRCUIT_STATE_VALUE[state]);
     metrics?.circuitTransitions.inc({ source, endpoint: url, state });
-    publish(states.of(url), `circuit ${state}`);
+    const entry = byUrl.get(url);
+    if (entry) publish(entry.state, `circuit ${state}`);
   }
 
-  const ejectedNow = () => replicas.filter((r) => conditionOf(stateOf(r), now()) === 'ejected' && stateOf(r).ejectedUntil > now()).length;
+  const ejectedNow = () => replicas.filter((r) => conditionAt(r, now()) === 'ejected' && stateOf(r).ejectedUntil > now()).length;
 
   /** The group a call goes to: a matching route rule's, or one chosen by weight; undefined without `groups`. */
   function groupFor(call: SourceCall): { group: string; pinned: boolean } | undefined {
-    for (const rule of options.route ?? []) {
-      // A JWT claim rule (once auth stores the verified identity in the request state) is one more lookup here.
-      if (call.request?.headers.get(rule.header) === rule.equals) return { group: rule.group, pinned: true };
-    }
+    const pinned = pinnedGroup(options.route, call);
+    if (pinned !== undefined) return { group: pinned, pinned: true };
     if (!groupWeights) return undefined;
     let best: string | undefined;
     let total = 0;
@@ -197,7 +237,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     const secondary = chosen?.pinned ? primary : weighted;
     const t = now();
     const takesTraffic = (r: Replica) => {
-      const condition = conditionOf(stateOf(r), t);
+      const condition = conditionAt(r, t);
       return condition === 'up' || condition === 'probation';
     };
     const untried = (r: Replica) => !tried.has(r.url);
@@ -243,20 +283,27 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     return best!;
   }
 
-  /** Runs one attempt on `replica`, through its breaker, and records what it says about the replica's health. */
-  async function attempt<T>(replica: Replica, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one attempt on `replica`, through its breaker, and records what it says about the replica's health.
+   * With `byBudget`, the attempt's deadline was the request's budget: its timeout is not the replica's.
+   */
+  async function attempt<T>(replica: Replica, run: () => Promise<T>, byBudget = false): Promise<T> {
     const state = stateOf(replica);
-    const trial = conditionOf(state, now()) === 'probation';
+    const circuit = circuitOf(replica);
+    const trial = conditionAt(replica, now()) === 'probation';
     if (trial) state.trialInFlight = true;
     state.outstanding++;
     state.calls++;
+    const guarded = byBudget ? () => run().catch((error: unknown) => Promise.reject(asBudgetTimeout(error))) : run;
     try {
-      const value = state.circuit ? await state.circuit.run(run) : await run();
+      const value = circuit ? await circuit.run(guarded) : await guarded();
       succeeded(state);
       return value;
     } catch (error) {
+      // Clients see the source's name only; which replica failed, and how, is for the logs.
+      if (error instanceof TransportError) logger.debug({ endpoint: state.url, err: error }, 'backend call failed');
       if (countsAgainstBackend(error)) failed(state);
-      else if (error instanceof TransportError && error.code !== 'CIRCUIT_OPEN') succeeded(state); // it answered
+      else if (error instanceof TransportError && error.code !== 'CIRCUIT_OPEN' && !error.byBudget) succeeded(state); // it answered
       throw error;
     } finally {
       state.outstanding--;
@@ -289,11 +336,11 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
 
   return {
     replicas,
-    states,
+    stateOf: (url) => byUrl.get(url)?.state,
     async call(call) {
       const replica = pick(call, call.tried ?? new Set());
       call.tried?.add(replica.url);
-      return attempt(replica, () => transport.call(replica.url, call.operation, call.args, transportCall(call)));
+      return attempt(replica, () => transport.call(replica.url, call.operation, call.args, transportCall(call)), call.deadlineByBudget);
     },
     open: async function* openStream(call) {
       const subscribe = transport.subscribe?.bind(transport);
@@ -326,23 +373,30 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
           url: replica.url,
           group: replica.group,
           weight: replica.weight,
-          condition: conditionOf(state, t),
+          condition: conditionAt(replica, t),
           outstanding: state.outstanding,
           calls: state.calls,
           failures: state.failures,
           ejections: state.ejections,
           ejectedUntil: state.ejectedUntil > t ? new Date(state.ejectedUntil).toISOString() : null,
-          circuit: state.circuit?.state ?? null,
+          circuit: circuitOf(replica)?.state ?? null,
           activeHealthy: state.activeHealthy,
         };
       });
     },
     setActiveHealth(url, healthy) {
-      const state = states.of(url);
-      if (state.activeHealthy === healthy) return;
+      const state = byUrl.get(url)?.state;
+      if (!state || state.activeHealthy === healthy) return;
       state.activeHealthy = healthy;
       (healthy ? logger.info.bind(logger) : logger.warn.bind(logger))({ endpoint: url }, healthy ? 'replica passes its health check again' : 'replica fails its health check');
       publish(state, healthy ? 'passes its health check' : 'fails its health check');
+    },
+    resetActiveHealth() {
+      for (const [url, { state }] of byUrl) {
+        state.activeFailuresInRow = 0;
+        state.activePassesInRow = 0;
+        if (!state.activeHealthy) this.setActiveHealth(url, true);
+      }
     },
   };
 }

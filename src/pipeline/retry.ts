@@ -174,7 +174,9 @@ export const retryStage: PipelineStage = {
     const settings = retrySettingsOf(source.retry);
     if (settings.attempts === 0 && settings.hedgeAfterMs === undefined) return undefined;
     const budget = context.retain('budget', () => createRetryBudget());
-    budget.settings({ ...(source.retry?.budgetPercent !== undefined ? { percent: source.retry.budgetPercent } : {}), ...(source.retry?.minPerSecond !== undefined ? { minPerSecond: source.retry.minPerSecond } : {}) });
+    const budgetSettings = { ...(source.retry?.budgetPercent !== undefined ? { percent: source.retry.budgetPercent } : {}), ...(source.retry?.minPerSecond !== undefined ? { minPerSecond: source.retry.minPerSecond } : {}) };
+    // Shared with the generation serving now: the new percentages apply once this one goes live.
+    context.onCommit(() => budget.settings(budgetSettings));
     return createRetryStage({
       settings,
       budget,

@@ -31,11 +31,19 @@ export interface StageContext {
   readonly store: CacheStore;
   /**
    * State that must survive a reload (a breaker's counts, a replica's health): the same object for the same
-   * `key` of this stage and source in every generation, for as long as the source stays in the config. A stage
-   * reads its settings from `config` each generation and keeps only the state here. An object with
-   * `Symbol.dispose` is disposed when its source leaves the config or the gateway closes.
+   * `key` of this stage and source in every generation that asks for it. A stage reads its settings from
+   * `config` each generation and keeps only the state here. A key the next committed generation does not ask
+   * for is dropped (a source removed, a breaker whose settings changed: key it by its settings); an object with
+   * `Symbol.dispose` is disposed once it is dropped and no running generation holds it, or when the gateway
+   * closes. An object made while a reload builds stays this generation's own until it is committed: a refused
+   * reload disposes it.
    */
   retain<T>(key: string, create: () => T): T;
+  /**
+   * Runs `apply` when this generation goes live; never when the reload is refused. A change to a retained
+   * object (new settings for slots shared with the generation serving now) belongs here, not in the build.
+   */
+  onCommit(apply: () => void): void;
 }
 
 /**

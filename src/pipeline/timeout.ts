@@ -27,18 +27,22 @@ export function createTimeoutStage(options: TimeoutOptions): Stage {
     const own = options.timeoutMs(call);
     // The request's budget (`server.requestTimeoutMs`) caps every call: min(its timeout, what is left).
     const left = call.requestDeadline === undefined ? Infinity : Math.floor(call.requestDeadline - Date.now());
+    // A timeout of the request's budget is the request's, not the backend's: marked so that neither the
+    // breakers nor passive health count it (a slow source would otherwise open a healthy one's breaker).
     if (left <= 0) {
-      return Promise.reject(new TransportError('timeout', `${call.source}: the request's time budget is spent`, { timeoutMs: 0 }));
+      return Promise.reject(new TransportError('timeout', `the request's time budget is spent`, { timeoutMs: 0 }, { byBudget: true }));
     }
     const ms = Math.min(own, left);
+    const byBudget = left < own;
     const deadline = new AbortController();
     const signal = AbortSignal.any([call.signal, deadline.signal]);
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(function deadlinePassed() {
         deadline.abort(timeoutReason(ms));
-        reject(new TransportError('timeout', `${call.source} did not answer within ${ms} ms`, { timeoutMs: ms }));
+        const message = byBudget ? `the request's time budget ran out after ${ms} ms` : `${call.source} did not answer within ${ms} ms`;
+        reject(new TransportError('timeout', message, { timeoutMs: ms }, { byBudget }));
       }, ms);
-      next({ ...call, signal, deadline: Date.now() + ms })
+      next({ ...call, signal, deadline: Date.now() + ms, ...(byBudget ? { deadlineByBudget: true } : {}) })
         .then(resolve, reject)
         .finally(() => clearTimeout(timer));
     });

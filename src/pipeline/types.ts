@@ -25,8 +25,18 @@ export interface SourceCall {
   readonly scopeKey: string;
   /** Who is calling (identity, IP, operation), when the access layer saw the request; authorization and audit read it. */
   readonly caller?: Caller | undefined;
+  /**
+   * The arguments the called field itself takes, when `args` is what the transport sends instead (a remote
+   * GraphQL source's document and variables): read, only when needed, by the audit log. Default: `args` are.
+   */
+  readonly fieldArgs?: () => unknown;
   /** Epoch ms by which this call is abandoned; set by the timeout stage. */
   readonly deadline?: number;
+  /**
+   * The deadline is what was left of the request's budget, shorter than the call's own timeout: a timeout then
+   * is the request's, not the backend's (see `TransportError.byBudget`). Set by the timeout stage.
+   */
+  readonly deadlineByBudget?: boolean;
   /** HTTP caching exchange with the transport, set by the cache stage (see `TransportCall.http`). */
   readonly http?: HttpCaching;
   /**

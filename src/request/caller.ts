@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isPlainHeaderValue } from '../sources/call-failure.js';
 import type { Identity, RequestState } from './state.js';
 
 /**
@@ -31,7 +32,9 @@ export function hashIdentity(identity: string): string {
 
 /**
  * The headers a source's `claimsToHeaders` makes from the caller's verified claims: a string or number as it
- * is, a list joined with ',', anything else as JSON; a claim the token lacks sends nothing.
+ * is, a list joined with ',', anything else as JSON; a claim the token lacks sends nothing. A value with any
+ * character a header cannot carry (beyond ASCII, a line break) is sent percent-encoded as UTF-8, the whole of
+ * it as `encodeURIComponent` does (`Łukasz` → `%C5%81ukasz`): the HTTP client would refuse it otherwise.
  */
 export function claimHeaders(identity: Identity | undefined, mapping: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -39,7 +42,8 @@ export function claimHeaders(identity: Identity | undefined, mapping: Readonly<R
   for (const [claim, header] of Object.entries(mapping)) {
     const value = identity.claims[claim];
     if (value === undefined || value === null) continue;
-    out[header] = typeof value === 'string' ? value : Array.isArray(value) ? value.map(String).join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const text = typeof value === 'string' ? value : Array.isArray(value) ? value.map(String).join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    out[header] = isPlainHeaderValue(text) ? text : encodeURIComponent(text);
   }
   return out;
 }

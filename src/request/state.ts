@@ -71,21 +71,25 @@ export interface RequestState {
   readonly fallbacks: FallbackMark[];
   /**
    * Epoch ms when the request's first backend call was prepared: the start of its `server.requestTimeoutMs`
-   * budget (parsing and validation come before it and take no backend time).
+   * budget (parsing and validation come before it and take no backend time). Undefined until then; set again
+   * by each event of a subscription.
    */
-  readonly startedAt: number;
+  startedAt?: number;
   /** Per source, how the cache took part: for the `Cache-Status` header. */
   readonly cacheBySource: Map<string, NonNullable<CallOutcome['cache']>>;
-  /** Within one request, the same read is made once: key → in-flight or settled call. */
-  readonly memo: Map<string, Promise<{ value: unknown; outcome: CallOutcome }>>;
+  /**
+   * Within one request, the same read is made once: key → in-flight or settled call. A subscription's event is
+   * a request of its own here (`beginSubscriptionEvent`): this and the loaders and limiters below are new for it.
+   */
+  memo: Map<string, Promise<{ value: unknown; outcome: CallOutcome }>>;
   /** Hash of the caller's identity for private cache entries; computed on first use. */
   scopeKey?: string;
   /** The caller, once the access layer's plugins have seen the request. */
   caller?: Caller;
   /** Per-request DataLoaders of batched links, by link id. */
-  readonly loaders: Map<string, unknown>;
+  loaders: Map<string, unknown>;
   /** Per-request concurrency limits of unbatched links, by target source. */
-  readonly limiters: Map<string, <T>(run: () => Promise<T>) => Promise<T>>;
+  limiters: Map<string, <T>(run: () => Promise<T>) => Promise<T>>;
   // ---- observability (issue 12)
   /** The request's id (`x-request-id`, accepted or generated), sent to every backend it calls. */
   requestId?: string;
@@ -109,7 +113,6 @@ export function requestStateOf(context: unknown): RequestState {
       signal: request?.signal ?? NEVER_ABORTED,
       stale: [],
       fallbacks: [],
-      startedAt: Date.now(),
       cacheBySource: new Map(),
       memo: new Map(),
       loaders: new Map(),
@@ -119,6 +122,19 @@ export function requestStateOf(context: unknown): RequestState {
     stateByRequest.set(key, state);
   }
   return state;
+}
+
+/**
+ * A subscription's next event is about to be resolved: the calls it makes (links below the subscription field)
+ * are those of a request of their own, so they get a memo, loaders and limiters of their own and a time budget
+ * from their first call. Otherwise the first event's answers would be served for the stream's whole life, and
+ * its budget would run out `requestTimeoutMs` after the subscription began.
+ */
+export function beginSubscriptionEvent(state: RequestState): void {
+  state.memo = new Map();
+  state.loaders = new Map();
+  state.limiters = new Map();
+  delete state.startedAt;
 }
 
 /** The state of `request` if anything made one: for hooks that only read it (onResponse). */

@@ -17,12 +17,30 @@ export interface AbuseDetectionOptions {
   settings: (request: Request) => AbuseDetectionSettings;
   /** A client was just throttled: log, count, POST to the webhook. */
   onThrottled: (event: AbuseEvent, request: Request) => void;
+  /** A throttled client's request was refused (429): `interchange_rate_limited_total{rule="abuse"}`. Default none. */
+  onLimited?: (request: Request) => void;
   /** The GraphQL endpoint's path: only its requests are watched. Default `/graphql`. */
   endpoint?: string;
 }
 
 /** Statuses that count as failures for probing: invalid requests and queries, refused tokens. */
 const FAILED = new Set([400, 401, 403, 405, 413, 415]);
+
+/**
+ * Error codes that count as failures whatever the status: a legacy `Accept: application/json` client gets 200
+ * for an invalid query, and a FORBIDDEN or field-level UNAUTHENTICATED field is always 200. Not BAD_REQUEST:
+ * APQ's PersistedQueryNotFound is a normal first step of its protocol (other BAD_REQUESTs have a 4xx status).
+ */
+const FAILED_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', 'QUERY_TOO_COMPLEX', 'UNAUTHENTICATED', 'FORBIDDEN']);
+
+/** Whether a result (or any result of a batch) carries an error whose code says the client probed. */
+function hasFailedCode(result: unknown): boolean {
+  for (const one of Array.isArray(result) ? result : [result]) {
+    const errors = (one as { errors?: readonly { extensions?: { code?: unknown } }[] } | null)?.errors;
+    if (Array.isArray(errors) && errors.some((error) => FAILED_CODES.has(String(error.extensions?.code)))) return true;
+  }
+  return false;
+}
 
 /** The path of an absolute URL, without parsing all of it (this runs for every response). */
 function pathOf(url: string): string {
@@ -45,6 +63,8 @@ function clientsOf(caller: Caller): string[] {
 export function useAbuseDetection(options: AbuseDetectionOptions): Plugin {
   const endpoint = options.endpoint ?? '/graphql';
   const throttles = new Map<string, RateLimiterMemory>();
+  /** Requests whose result said they failed, whatever their status. */
+  const failedResults = new WeakSet<Request>();
   const throttleLimiter = (settings: AbuseDetectionSettings) => {
     const key = `${settings.throttledPoints}/${settings.throttledWindowSeconds}`;
     let limiter = throttles.get(key);
@@ -69,6 +89,7 @@ export function useAbuseDetection(options: AbuseDetectionOptions): Plugin {
           const result = await charge(throttleLimiter(settings), rule, client, 1);
           if (!result?.limited) continue;
           const retryAfter = Math.max(1, Math.ceil(result.resetMs / 1000));
+          options.onLimited?.(request);
           throw createGatewayError('RATE_LIMITED', `Throttled after abnormal behaviour (${throttle.kind}) until ${new Date(throttle.until).toISOString()}: ${settings.throttledPoints} requests per ${settings.throttledWindowSeconds} s; retry in ${retryAfter} s`, {
             httpStatus: 429,
             httpHeaders: { 'Retry-After': String(retryAfter) },
@@ -77,12 +98,16 @@ export function useAbuseDetection(options: AbuseDetectionOptions): Plugin {
         }
       })();
     },
+    onResultProcess({ request, result }) {
+      if (result !== null && typeof result === 'object' && Symbol.asyncIterator in result) return;
+      if (hasFailedCode(result)) failedResults.add(request);
+    },
     onResponse({ request, response }) {
       const caller = requestStateOf({ request }).caller;
       if (!caller || pathOf(request.url) !== endpoint) return;
       const settings = options.settings(request);
       if (!settings.enabled) return;
-      const failed = FAILED.has(response.status);
+      const failed = FAILED.has(response.status) || failedResults.has(request);
       for (const client of clientsOf(caller)) {
         const event = options.detector.record(client, failed, settings);
         if (event) options.onThrottled(event, request);

@@ -1,20 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
+import { clientAddress, type TrustProxy } from './client-address.js';
 import { REQUEST_ID_HEADER, acceptOrCreateRequestId } from '../request/request-id.js';
 import { requestStateOf, type Caller } from '../request/state.js';
 
 export interface CallerOptions {
-  /** Whether `X-Forwarded-For` names the client (`server.trustProxy`), read per request. Default: never. */
-  trustProxy?: (request: Request) => boolean;
+  /** Which proxies' `X-Forwarded-For` entries are believed (`server.trustProxy`), read per request. Default: none. */
+  trustProxy?: (request: Request) => TrustProxy;
 }
 
-/** The client's IP address: the socket's peer, or the first `X-Forwarded-For` hop behind a trusted proxy. */
-export function clientIpOf(request: Request, serverContext: unknown, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded;
-  }
+/** The client's IP address: the socket's peer, or the address the trusted proxies say they received it from. */
+export function clientIpOf(request: Request, serverContext: unknown, trustProxy: TrustProxy): string {
   const socket = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket;
-  return socket?.remoteAddress ?? 'unknown';
+  return clientAddress(socket?.remoteAddress, request.headers.get('x-forwarded-for'), trustProxy);
 }
 
 /**

@@ -4,12 +4,19 @@ import { createGatewayError } from '../errors.js';
 import { requestStateOf, type Caller } from '../request/state.js';
 import { charge, type RateLimiters, type RateLimitRule, type RuleCharge } from './rate-limiters.js';
 
+/** A source operation a document reaches. */
+export interface ReachedOperation {
+  readonly source: string;
+  /** Its public field name (what `operations:` keys and `by: operation` rules name). */
+  readonly field: string;
+}
+
 export interface RateLimitOptions {
   /** `rateLimits` of the request's generation (so a reload changes them). */
   rules: (request: Request) => readonly RateLimitRule[];
   limiters: RateLimiters;
-  /** Sources the document reaches (root fields and links), for `by: source` rules. */
-  sourcesOf: (request: Request, document: DocumentNode) => readonly string[];
+  /** The source operations the document reaches (root fields, links, merged fetches), for `by: source` and `by: operation` rules. */
+  reached: (request: Request, document: DocumentNode) => readonly ReachedOperation[];
   /** Told about each refusal (metrics, abuse detection). */
   onLimited?: (request: Request, rule: RateLimitRule) => void;
 }
@@ -20,7 +27,7 @@ function clientKey(caller: Caller): string {
 }
 
 /** The key `rule` counts this request under, or undefined when the rule does not apply to it. */
-function keyFor(rule: RateLimitRule, caller: Caller, sources: () => readonly string[]): string | undefined {
+function keyFor(rule: RateLimitRule, caller: Caller, reached: () => readonly ReachedOperation[]): string | undefined {
   switch (rule.by) {
     case 'ip':
       return caller.ip;
@@ -28,10 +35,11 @@ function keyFor(rule: RateLimitRule, caller: Caller, sources: () => readonly str
       const value = caller.identity?.claims[rule.claim];
       return value === undefined || value === null ? undefined : String(value);
     }
+    // What runs decides, not the name a client gives its operation: renaming it cannot step around the rule.
     case 'operation':
-      return caller.operationName === rule.operation ? clientKey(caller) : undefined;
+      return reached().some((op) => op.field === rule.operation && (rule.source === undefined || op.source === rule.source)) ? clientKey(caller) : undefined;
     case 'source':
-      return sources().includes(rule.source) ? clientKey(caller) : undefined;
+      return reached().some((op) => op.source === rule.source) ? clientKey(caller) : undefined;
   }
 }
 
@@ -51,11 +59,11 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
     const rules = options.rules(request);
     const caller = requestStateOf({ request }).caller;
     if (rules.length === 0 || !caller) return undefined;
-    let sources: readonly string[] | undefined;
-    const sourcesOnce = () => (sources ??= options.sourcesOf(request, document));
+    let reached: readonly ReachedOperation[] | undefined;
+    const reachedOnce = () => (reached ??= options.reached(request, document));
     const charges = await Promise.all(
       rules.map((rule) => {
-        const key = keyFor(rule, caller, sourcesOnce);
+        const key = keyFor(rule, caller, reachedOnce);
         return key === undefined ? undefined : charge(options.limiters.limiterFor(rule), rule, key, rule.cost ? Math.max(1, Math.ceil(caller.cost ?? 1)) : 1);
       }),
     );

@@ -80,12 +80,13 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
         const webhook = (generations.pinned(request) ?? generations.current).config.abuse.webhook;
         if (webhook) postEvent(webhook, event, logger);
       },
+      onLimited: () => rateLimited.inc({ rule: 'abuse' }),
     }), // throttles bursting and probing clients (429)
     useQueryCost({ settings: (request) => configOf(request).limits.queryCost }), // list-aware cost: QUERY_TOO_COMPLEX
     useRateLimit({
       rules: (request) => configOf(request).rateLimits,
       limiters,
-      sourcesOf: (request, document) => [...new Set(ownersSelectedBy(generations.pin(request), document).map((owner) => owner.source))],
+      reached: (request, document) => ownersSelectedBy(generations.pin(request), document),
       onLimited: (_request, rule) => {
         rateLimited.inc({ rule: rule.by });
         options.events?.report({ type: 'rate_limited', detail: `by ${rule.by}: ${rule.points} per ${rule.windowSeconds} s` });

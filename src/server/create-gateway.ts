@@ -1,6 +1,4 @@
-import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { LRUCache } from 'lru-cache';
 import type { LiveAdmin } from '../admin/live-routes.js';
 import type { SchemaSnapshots } from '../gateway/schema-snapshots.js';
 import { collectStatus, type StatusView } from '../admin/status.js';
@@ -18,8 +16,9 @@ import { startTracing } from '../observability/tracing.js';
 import { createRetainedState, type PipelineStage } from '../pipeline/index.js';
 import { useQueryLimits } from '../security/use-query-limits.js';
 import { corsOptionsFor } from '../security/cors.js';
+import { boundedParserCache } from '../security/parser-cache.js';
 import { useRequestGuards } from '../security/use-request-guards.js';
-import { readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
+import { operationNamesOf, readTrustedDocuments, useAutomaticPersistedQueries, useTrustedDocuments } from '../security/use-persisted-documents.js';
 import { endpointUrls } from '../sources/endpoints.js';
 import { peekRequestState } from '../request/state.js';
 import { sourceKindOf } from '../sources/registry.js';
@@ -174,6 +173,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await tracing?.[Symbol.asyncDispose]();
     throw error;
   }
+  first.commit();
   let version = options.version ?? 1;
   /** The dashboard's series follow the sources and replicas of the configuration serving now. */
   const configured = (generation: Generation) => {
@@ -208,13 +208,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
   const readiness = createReadiness({ current: () => ({ generation: generations.current, version }), reachability: telemetry.reachability });
   const streams = createStreamShutdown();
-  // yoga's parse cache, ours so a reload that changes limits.maxTokens can empty it: a document refused (or
+  // yoga's parse cache, bounded by the length of the documents too, not only their count (see
+  // boundedParserCache); ours so a reload that changes limits.maxTokens can empty it: a document refused (or
   // accepted) under the old token limit must be counted again.
-  const documentCache = new LRUCache<string, DocumentNode>({ max: 1024 });
-  const parseErrorCache = new LRUCache<string, Error>({ max: 1024 });
+  const parserCache = boundedParserCache();
 
   // The plugins in the order they run, each readable on its own; a library user's come last.
   const configOf = (request: Request) => generations.pin(request).config;
+  const trustedDocuments = config.server.trustedDocuments !== undefined ? readTrustedDocuments(config.server.trustedDocuments) : undefined;
   const access = await createAccessLayer({ generations, logger, metrics, events: telemetry.events, rateLimitStore: config.rateLimitStore, ...(options.now ? { now: options.now } : {}) });
   const plugins: Plugin[] = [
     useRequestId(), // x-request-id accepted or made, on every response and every backend call
@@ -223,7 +224,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       metrics,
       history: telemetry.history,
       logger,
-      operationLabels: createOperationLabels({ names: config.telemetry.operationNames, max: config.telemetry.maxOperationNames }),
+      operationLabels: createOperationLabels({
+        names: config.telemetry.operationNames,
+        ...(trustedDocuments ? { fromDocuments: operationNamesOf(trustedDocuments) } : {}),
+        max: config.telemetry.maxOperationNames,
+      }),
       log: config.telemetry.requestLog,
       userOf: options.userOf ?? defaultUserOf,
     }), // requests by operation and outcome, the dashboard's history, one log line per request
@@ -235,7 +240,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }), // CSRF, UTF-8 and JSON of every parameter, variables size, introspection off or bounded
     useRequestBodyLimit(() => generations.current.config.limits.maxBodyBytes), // 413 over limits.maxBodyBytes
     useQueryLimits((request) => (request ? configOf(request) : generations.current.config).limits), // depth, aliases, tokens, cost: QUERY_TOO_COMPLEX
-    ...(config.server.trustedDocuments !== undefined ? [useTrustedDocuments(readTrustedDocuments(config.server.trustedDocuments))] : []), // only listed documents
+    ...(trustedDocuments ? [useTrustedDocuments(trustedDocuments)] : []), // only listed documents
     ...(config.server.persistedQueries ? [useAutomaticPersistedQueries()] : []), // APQ: a known hash stands for its document
     ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
     useHealth({ readiness }), // /healthz, /readyz (JSON: why not ready)
@@ -271,7 +276,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Read per request so a reload can change it; yoga's default would echo any Origin with credentials.
     cors: (request) => corsOptionsFor(generations.current.config.server.cors, request),
     batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
-    parserAndValidationCache: { documentCache, errorCache: parseErrorCache },
+    parserAndValidationCache: parserCache,
     plugins,
   });
 
@@ -294,11 +299,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         settled = true;
         if (needRestart.length > 0) logger.warn({ keys: needRestart }, `reloaded, but ${needRestart.join(', ')} only change on restart`);
         if (generations.current.config.limits.maxTokens !== next.limits.maxTokens) {
-          documentCache.clear();
-          parseErrorCache.clear();
+          parserCache.documentCache.clear();
+          parserCache.errorCache.clear();
         }
         generations.swap(generation);
-        retained.keepOnly(generation.sources.keys());
+        // Phase two of the reload: only now does the new generation change state it shares with the old one.
+        generation.commit();
         version = commitOptions.version ?? version + 1;
         configured(generation);
         metrics.configReloads.inc({ result: 'ok' });

@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, parse, type DocumentNode, type ExecutionResult } from 'graphql';
+import { createGatewayError } from '../errors.js';
+import type { CorsSettings } from '../security/cors.js';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -32,12 +34,32 @@ interface RelayedOperation {
  * Each operation's request is aborted when the client completes it or the socket closes. The abort is what
  * cancels a backend stream promptly: graphql-ws calls `return()` on the iterator, which waits for the backend's
  * next message when the iterator is an async generator.
+ *
+ * A WebSocket upgrade has no CORS preflight and carries the browser's cookies, so the HTTP surface's CORS and
+ * CSRF rules are applied here at the upgrade (`websocketOrigin`), and the HTTP limits to each message: a message
+ * larger than `limits.maxBodyBytes` closes the socket (1009), and a document is parsed with `limits.maxTokens`
+ * before anything else looks at it.
  */
 export function attachGraphqlWs(server: Server, gateway: Gateway): GraphqlWsServer {
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  // Read at start, as the HTTP surface reads them.
+  const { maxBodyBytes, maxTokens } = gateway.current.config.limits;
+  /** Upgrades whose page may act with the user's credentials (cookies, Authorization): see `websocketOrigin`. */
+  const credentialed = new WeakSet<IncomingMessage>();
+  const wsServer = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload: maxBodyBytes,
+    verifyClient: function checkOrigin(info: { req: IncomingMessage }, accept: (allowed: boolean, status?: number, message?: string) => void) {
+      const verdict = websocketOrigin(info.req, gateway.current.config.server.cors);
+      if (verdict === 'refused') return accept(false, 403, 'Origin not allowed');
+      if (verdict === 'with-credentials') credentialed.add(info.req);
+      accept(true);
+    },
+  });
   const operationsBySocket = new WeakMap<WebSocket, Map<string, AbortController>>();
 
   wsServer.on('connection', function trackOperations(socket: WebSocket) {
+    quietOversizedMessages(socket);
     const operations = new Map<string, AbortController>();
     operationsBySocket.set(socket, operations);
     socket.on('message', function abortCompletedOperation(data: RawData) {
@@ -60,7 +82,7 @@ export function attachGraphqlWs(server: Server, gateway: Gateway): GraphqlWsServ
       `http://${operation.request.headers.host ?? 'localhost'}/graphql`,
       {
         method: 'POST',
-        headers: relayedHeaders(operation.request, accept),
+        headers: relayedHeaders(operation.request, accept, credentialed.has(operation.request)),
         body: JSON.stringify({ query: operation.payload.query, variables: operation.payload.variables ?? undefined, operationName: operation.payload.operationName ?? undefined }),
         signal: operation.signal,
       },
@@ -72,8 +94,13 @@ export function attachGraphqlWs(server: Server, gateway: Gateway): GraphqlWsServ
       onSubscribe: function prepareRelay(ctx, id, payload) {
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          // The token limit bounds the parse itself: a huge document is refused before it costs much.
+          document = parse(payload.query, { maxTokens });
         } catch (error) {
+          // graphql-js words it "Document contains more that N tokens".
+          if (error instanceof GraphQLError && /contains more tha[nt] \d+ tokens/.test(error.message)) {
+            return [createGatewayError('QUERY_TOO_COMPLEX', `The document has more than ${maxTokens} tokens`)];
+          }
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
         }
         const controller = new AbortController();
@@ -109,6 +136,19 @@ export function attachGraphqlWs(server: Server, gateway: Gateway): GraphqlWsServ
   return { close, [Symbol.asyncDispose]: close };
 }
 
+/**
+ * A message over `maxPayload` is the client's doing: ws has already closed the socket with 1009 when it emits the
+ * error, but graphql-ws would log every socket error as "Internal error ... check your implementation" on the
+ * console. Only that one error is kept from it; every other error still reaches graphql-ws.
+ */
+function quietOversizedMessages(socket: WebSocket): void {
+  const emit = socket.emit.bind(socket);
+  socket.emit = function emitUnlessOversized(event: string | symbol, ...args: unknown[]) {
+    if (event === 'error' && (args[0] as { code?: unknown } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return true;
+    return emit(event, ...args);
+  } as WebSocket['emit'];
+}
+
 /** yoga's SSE `next` events as execution results; ends on `complete`, or quietly when the operation was aborted. */
 async function* relayEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<ExecutionResult> {
   try {
@@ -136,11 +176,39 @@ interface SerializedError {
   extensions?: Record<string, unknown>;
 }
 
-/** The upgrade request's headers minus the hop-by-hop ones, which mean nothing past this socket. */
-function relayedHeaders(upgrade: IncomingMessage, accept: string): Headers {
+/**
+ * Whether a WebSocket upgrade may go on, under `server.cors` as the HTTP surface reads it:
+ *  - no `Origin`: not a browser (browsers always send one on a WebSocket handshake), so no page can have made
+ *    it: allowed with its credentials, as a non-browser HTTP client is;
+ *  - the gateway's own origin (the `Host` it was reached at), or an origin listed in `origins` with
+ *    `credentials: true`: allowed with the user's credentials;
+ *  - an origin listed without `credentials`, or any origin under `*`: allowed, but the cookies and Authorization
+ *    the browser attached are not relayed, as a credentialed cross-origin HTTP request would be refused;
+ *  - any other origin: refused (403), as a cross-site page gets no CORS answer over HTTP.
+ */
+export function websocketOrigin(upgrade: IncomingMessage, cors: CorsSettings): 'with-credentials' | 'without-credentials' | 'refused' {
+  const origin = upgrade.headers.origin;
+  if (origin === undefined) return 'with-credentials';
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return 'refused'; // `null` (a sandboxed page, a file) or garbage
+  }
+  if (host !== '' && host === upgrade.headers.host) return 'with-credentials';
+  if (cors.origins.includes(origin)) return cors.credentials ? 'with-credentials' : 'without-credentials';
+  return cors.origins.includes('*') ? 'without-credentials' : 'refused';
+}
+
+/**
+ * The upgrade request's headers minus the hop-by-hop ones, which mean nothing past this socket, and minus the
+ * credentials when the page's origin may not use them.
+ */
+function relayedHeaders(upgrade: IncomingMessage, accept: string, withCredentials: boolean): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(upgrade.headers)) {
     if (value === undefined || /^(?:connection|upgrade|host|content-length|sec-websocket-.*)$/i.test(name)) continue;
+    if (!withCredentials && /^(?:cookie|authorization)$/i.test(name)) continue;
     headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   headers.set('content-type', 'application/json');

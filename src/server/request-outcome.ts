@@ -6,7 +6,13 @@ import { ERROR_CODES } from '../errors.js';
  * beside the request (not on the GraphQL context).
  */
 export interface RequestFacts {
+  /** The name the client gave, then the executed operation's (the log line's `operation`). */
   operationName?: string;
+  /**
+   * The name of the operation that ran ('' for an anonymous one); undefined while none ran. Only this becomes
+   * a metric label: a name a request merely claims (one its document may not even have) never does.
+   */
+  executedName?: string;
   operationType?: string;
   query?: string;
   /** `extensions.code` of each error of the result, in order (`INTERNAL` for one without a code). */

@@ -58,10 +58,15 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin {
       const operation = operationOf(args.document, args.operationName);
       if (operation.name !== undefined) facts.operationName = operation.name;
       if (operation.type !== undefined) facts.operationType = operation.type;
+      if (operation.type !== undefined) facts.executedName = operation.name ?? '';
     },
     onSubscribe({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
-      if (request) factsOf(request).operationType = 'subscription';
+      if (!request) return;
+      const facts = factsOf(request);
+      facts.operationType = 'subscription';
+      const operation = operationOf(args.document, args.operationName);
+      if (operation.type !== undefined) facts.executedName = operation.name ?? '';
     },
     onResultProcess({ request, result }) {
       if (result !== null && typeof result === 'object' && Symbol.asyncIterator in result) return;
@@ -77,7 +82,8 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin {
       const state = peekRequestState(request);
       const staleServed = (state?.stale.length ?? 0) > 0;
       const outcome = requestOutcome(facts, staleServed, response.status);
-      const operation = operationLabels.labelFor(facts?.operationName);
+      // The operation that ran names the label; a request refused before running one claimed a name at most.
+      const operation = facts?.executedName !== undefined ? operationLabels.labelFor(facts.executedName) : facts?.operationName ? 'other' : 'anonymous';
       metrics.graphqlRequests.observe({ operation, type: facts?.operationType ?? 'unknown', outcome }, durationMs / 1000);
       history.recordRequest(durationMs, outcome, operation);
 

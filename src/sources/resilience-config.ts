@@ -123,18 +123,27 @@ export const backpressureSchema = z.strictObject({
 });
 
 /**
- * A rule that pins a request to a traffic group. `header` names a request header (any case); the rule matches
- * when its value equals `equals`. (Built so that other request attributes, a verified JWT claim once auth
- * exists, become one more key beside `header`.)
+ * A rule that pins a request to a traffic group, by one of: `header`, a request header (any case) whose value
+ * equals `equals`; or `claim`, a claim of the caller's verified token (`auth.jwt`) that equals `equals` (a
+ * number or boolean as its text; a list claim when one of its items does). An anonymous caller matches no claim
+ * rule.
  */
-export const routeRuleSchema = z.strictObject({
-  /** Request header to read. */
-  header: z.string().min(1).transform((name) => name.toLowerCase()),
-  /** Value that pins the request. */
-  equals: z.string(),
-  /** Group the matching requests go to. */
-  group: groupName,
-});
+export const routeRuleSchema = z
+  .strictObject({
+    /** Request header to read. */
+    header: z
+      .string()
+      .min(1)
+      .transform((name) => name.toLowerCase())
+      .optional(),
+    /** Top-level claim of the verified token to read (`sub`, `tenant`, `groups`). */
+    claim: z.string().min(1).optional(),
+    /** Value that pins the request. */
+    equals: z.string(),
+    /** Group the matching requests go to. */
+    group: groupName,
+  })
+  .refine((rule) => (rule.header === undefined) !== (rule.claim === undefined), 'needs either `header` or `claim` (one of them)');
 
 export const resilienceConfigFields = {
   /** Replicas of the backend: URLs (gRPC: `host:port`) or `{ url, weight, group }`. */

@@ -148,16 +148,22 @@ export class TransportError extends Error {
   readonly retryAfterMs: number | undefined;
   /** The request never left the gateway (connection refused): repeating it is safe even for a mutation. */
   readonly notSent: boolean;
+  /**
+   * A timeout the request's own time budget (`server.requestTimeoutMs`) caused, not the backend: the call was
+   * given less than its own timeout, or nothing at all. It says nothing about the backend's health.
+   */
+  readonly byBudget: boolean;
   constructor(
     readonly failure: TransportFailure,
     message: string,
     /** Extra fields for the GraphQL error's extensions (HTTP status, gRPC code, ...); never an `http` key. */
     readonly details: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown; code?: ErrorCode; retryAfterMs?: number; notSent?: boolean },
+    options?: { cause?: unknown; code?: ErrorCode; retryAfterMs?: number; notSent?: boolean; byBudget?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code;
     this.retryAfterMs = options?.retryAfterMs;
     this.notSent = options?.notSent ?? false;
+    this.byBudget = options?.byBudget ?? false;
   }
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { abuseSchema } from '../../src/config/access-schema.js';
 import { createAbuseDetector } from '../../src/security/abuse-detector.js';
+import { createInMemoryDemo, rawSource, type InMemoryDemo } from '../helpers/in-memory-demo.js';
+import { parsePrometheusText, sumOf } from '../helpers/prometheus-text.js';
+import { hs256Auth, makeToken } from '../helpers/tokens.js';
 
 const settings = abuseSchema.parse({}); // the documented defaults: 10 s intervals, 5 min half-life, ×10 and ≥100 for a burst
 
@@ -40,5 +43,58 @@ describe('abnormal-behaviour detection (fake clock)', () => {
     expect(probing).toMatchObject({ kind: 'probing', failures: 20, requests: 20 });
     // Mostly good requests with a few failures are no probing.
     for (let i = 0; i < 200; i++) expect(detector.record('ip:clumsy', i % 10 === 0, settings)).toBeUndefined();
+  });
+});
+
+describe('abuse detection over the gateway: what counts as a failed request', () => {
+  const TOKEN = 'abuse-test-admin-token-0123';
+  const throttledClients = async (demo: InMemoryDemo) =>
+    ((await (await demo.gateway.fetch('http://gateway.test/admin/api/throttled', { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { throttled: { kind: string }[] }).throttled;
+  const post = (demo: InMemoryDemo, body: unknown, headers: Record<string, string> = {}) =>
+    demo.gateway.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('counts failures by the result\'s error codes too: invalid queries answered 200 to legacy clients, FORBIDDEN fields (finding 11)', async () => {
+    const now = 1_000_000;
+    await using prober = await createInMemoryDemo({ edit: (raw) => void (raw['admin'] = { token: TOKEN }), gateway: { now: () => now } });
+    const statuses = new Set<number>();
+    for (let i = 0; i < 20; i++) statuses.add((await post(prober, { query: '{ secretField }' })).status);
+    expect(statuses).toEqual(new Set([200]));
+    expect(await throttledClients(prober)).toMatchObject([{ kind: 'probing' }]);
+
+    await using forbidden = await createInMemoryDemo({
+      edit: (raw) => {
+        raw['admin'] = { token: TOKEN };
+        raw['auth'] = hs256Auth();
+        rawSource(raw, 'inventory')['auth'] = { scopes: ['inventory:read'] };
+      },
+      gateway: { now: () => now },
+    });
+    const headers = { authorization: `Bearer ${await makeToken({ sub: 'mallory' })}` };
+    for (let i = 0; i < 20; i++) {
+      const response = await post(forbidden, { query: `{ product(id: "p${i}") { id } }` }, headers);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('FORBIDDEN');
+    }
+    expect((await throttledClients(forbidden)).map((t) => t.kind)).toContain('probing');
+  });
+
+  it('counts each request refused by the abuse throttle in interchange_rate_limited_total{rule="abuse"} (finding 16)', async () => {
+    await using demo = await createInMemoryDemo({ gateway: { now: () => 1_000_000 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await post(demo, { query: '{ secretField }' })).status);
+    const refused = statuses.filter((status) => status === 429).length;
+    expect(refused).toBeGreaterThan(0); // throttled after 20 failures: 10 more are let through per minute
+    const metrics = parsePrometheusText(await (await demo.gateway.fetch('http://gateway.test/metrics')).text());
+    expect(sumOf(metrics, 'interchange_rate_limited_total', { rule: 'abuse' })).toBe(refused);
+    expect(sumOf(metrics, 'interchange_abuse_events_total', { kind: 'probing' })).toBe(1);
+  });
+
+  it('does not count APQ\'s PersistedQueryNotFound, the first step of its protocol', async () => {
+    await using demo = await createInMemoryDemo({ edit: (raw) => (raw['admin'] = { token: TOKEN }, void (raw['server'] = { ...(raw['server'] as object), persistedQueries: true })), gateway: { now: () => 1_000_000 } });
+    for (let i = 0; i < 30; i++) {
+      const answer = (await (await post(demo, { extensions: { persistedQuery: { version: 1, sha256Hash: `${i}`.padStart(64, '0') } } })).json()) as { errors: { message: string }[] };
+      expect(answer.errors[0]!.message).toBe('PersistedQueryNotFound');
+    }
+    expect(await throttledClients(demo)).toEqual([]);
   });
 });

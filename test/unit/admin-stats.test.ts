@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TransportError } from '../../src/sources/types.js';
-import { createInMemoryDemo, until } from '../helpers/in-memory-demo.js';
+import { createInMemoryDemo, demoConfig, rawSource, until } from '../helpers/in-memory-demo.js';
 
 /** `/admin/api/stats`: the dashboard's data, JSON or SSE, only with the token. */
 const TOKEN = 'stats-test-token-0123456789';
@@ -8,7 +8,7 @@ const withToken = (raw: Record<string, unknown>) => void (raw['admin'] = { token
 
 interface Stats {
   history: { from: number; gateway: { requests: number[] } };
-  sources: { name: string; health: string; staleServing: boolean; trend: { p95Ms: unknown[]; errorRate: unknown[] }; replicas: { endpoint: string; healthy: boolean | null }[] }[];
+  sources: { name: string; health: string; breaker: string | null; staleServing: boolean; trend: { p95Ms: unknown[]; errorRate: unknown[] }; replicas: { endpoint: string; healthy: boolean | null }[] }[];
   lookFirst: string[];
   events: { type: string; summary: string }[];
   operations: { name: string }[];
@@ -51,6 +51,26 @@ describe('/admin/api/stats', () => {
       'logistics is serving stale answers',
     ]);
     expect(stats.historyBytes).toBeGreaterThan(0);
+  });
+
+  it('shows the breaker the serving configuration has: closed after a reload replaced an open one, none after one switched it off (finding 15)', async () => {
+    const noRetries = (raw: Record<string, unknown>) => (withToken(raw), void (rawSource(raw, 'logistics')['retry'] = { attempts: 0 }));
+    await using demo = await createInMemoryDemo({ edit: noRetries });
+    const breakerOfLogistics = async () => {
+      const stats = (await (await demo.gateway.fetch('http://gateway.test/admin/api/stats', { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Stats;
+      return stats.sources.find((s) => s.name === 'logistics')!.breaker;
+    };
+    demo.backends.answer('logistics.shipmentByOrder', () => {
+      throw new TransportError('unavailable', 'connection refused');
+    });
+    // Ten failed calls in a row open it (consecutiveFailures: 10).
+    for (let i = 0; i < 10; i++) await demo.query(`{ shipmentByOrder(orderId: "${i}") { status } }`);
+    expect(demo.gateway.current.sources.get('logistics')!.resilience().circuit).toBe('open');
+    expect(await breakerOfLogistics()).toBe('open');
+    await demo.gateway.reload(demoConfig((raw) => (noRetries(raw), void (rawSource(raw, 'logistics')['breaker'] = { openMs: 20_000 }))));
+    expect(await breakerOfLogistics()).toBe('closed');
+    await demo.gateway.reload(demoConfig((raw) => (noRetries(raw), void (rawSource(raw, 'logistics')['breaker'] = { enabled: false }))));
+    expect(await breakerOfLogistics()).toBeNull();
   });
 
   it('streams a snapshot, then a tick each second, and stops when the client goes away', async () => {

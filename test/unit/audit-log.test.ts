@@ -56,6 +56,33 @@ describe('the audit log', () => {
     expect(JSON.stringify(lines)).not.toContain('31337');
   });
 
+  it('records a remote GraphQL source\'s calls by the root field\'s own arguments, so redaction reaches them (finding 14)', async () => {
+    using dir = tempDir();
+    const demo = await createInMemoryDemo({
+      edit: (raw) => {
+        raw['audit'] = { destination: join(dir.path, 'audit.log'), redact: ['args.productId', 'args.id'] };
+        rawSource(raw, 'reviews')['audit'] = true;
+        rawSource(raw, 'inventory')['audit'] = true;
+      },
+    });
+    await demo.query('query ($p: ID!) { reviewsByProduct(productId: $p) { rating } product(id: "p1") { id } }', { variables: { p: 'p-secret-1' } });
+    await demo.query('{ reviewsByProduct(productId: "p-secret-2") { rating } }');
+    await demo.query('{ products(limit: 1) { id reviews { rating } } }'); // a batched link to reviews
+    await demo[Symbol.asyncDispose]();
+
+    const lines = linesIn(dir.path);
+    const calls = lines.map((l) => [l['source'], l['operation'], l['args']]);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        ['inventory', 'product', { id: '[Redacted]' }],
+        ['reviews', 'reviewsByProduct', { productId: '[Redacted]' }],
+        ['reviews', 'reviewsByProducts', { productIds: ['p1'] }],
+      ]),
+    );
+    expect(lines.filter((l) => l['operation'] === 'reviewsByProduct')).toHaveLength(2);
+    expect(JSON.stringify(lines.map((l) => l['args']))).not.toMatch(/p-secret|query/);
+  });
+
   it('rotates the file by size, keeping maxFiles rotated files', async () => {
     using dir = tempDir();
     const log = createAuditLog({ destination: join(dir.path, 'audit.log'), maxSizeMb: 0.01, maxFiles: 3, redact: [] }, (error) => expect.fail(String(error)));

@@ -112,6 +112,7 @@ describe('the breaker stage', () => {
     const kept = new Map<string, unknown>();
     const context = {
       retain: <T>(key: string, create: () => T) => (kept.has(key) ? kept.get(key) : kept.set(key, create()).get(key)) as T,
+      onCommit: (apply: () => void) => apply(),
       source: { name: 'logistics' } as never,
       logger: silentLogger,
       metrics: createMetrics(),

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/sources/types.js';
 import { createInMemoryDemo, demoConfig, rawSource, until } from '../helpers/in-memory-demo.js';
 import { parsePrometheusText, samplesOf, sumOf, type MetricFamily } from '../helpers/prometheus-text.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * `/metrics` after traffic with a cache hit, a stale answer, an unavailable backend and a timeout, read with a
@@ -25,6 +27,7 @@ describe('/metrics', () => {
       edit: (raw) => {
         rawSource(raw, 'inventory')['cache'] = { ttl: 60 };
         rawSource(raw, 'orders')['timeoutMs'] = 30;
+        raw['telemetry'] = { operationNames: ['Seed', 'Shipment', 'Third'] };
       },
     });
     const { backends } = demo;
@@ -131,14 +134,32 @@ describe('/metrics', () => {
     }
   });
 
-  it('keeps operation-name labels bounded: configured names, then the first N seen, then "other"', async () => {
-    await using demo = await createInMemoryDemo({
-      edit: (raw) => void (raw['telemetry'] = { operationNames: ['Pinned'], maxOperationNames: 1 }),
-    });
-    for (const name of ['First', 'Second', 'Third', 'Pinned']) await demo.query(`query ${name} { order(id: "1") { id } }`);
-    await demo.query('{ order(id: "1") { id } }');
-    const operations = samplesOf(await scrape(demo), 'interchange_graphql_request_duration_seconds_count').map((s) => [s.labels['operation'], s.value]);
-    expect(Object.fromEntries(operations)).toEqual({ First: 1, other: 2, Pinned: 1, anonymous: 1 });
+  it('labels requests by the operation that ran, only with names the operator chose: configured ones, then the trusted documents\' (finding 6)', async () => {
+    await using demo = await createInMemoryDemo({ edit: (raw) => void (raw['telemetry'] = { operationNames: ['Checkout'] }) });
+    const send = (body: unknown) => demo.gateway.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body: JSON.stringify(body) });
+    // A huge name the document does not have: refused (400), and never a label.
+    for (let i = 0; i < 3; i++) expect((await send({ query: '{ __typename }', operationName: `${'A'.repeat(200_000)}${i}` })).status).toBe(400);
+    // Sixty names that did run take no label either, so the configured one keeps its own.
+    for (let i = 0; i < 60; i++) await send({ query: `query Junk${i} { __typename }` });
+    await send({ query: 'query Checkout { __typename }' });
+    await send({ query: '{ __typename }' });
+    const text = await (await demo.gateway.fetch('http://gateway.test/metrics')).text();
+    expect(text.length).toBeLessThan(200_000);
+    const families = parsePrometheusText(text);
+    const count = (operation: string) => sumOf(families, 'interchange_graphql_request_duration_seconds_count', { operation });
+    expect(samplesOf(families, 'interchange_graphql_request_duration_seconds_count').map((s) => s.labels['operation']).sort()).toEqual(['Checkout', 'anonymous', 'other', 'other']);
+    expect([count('other'), count('Checkout'), count('anonymous')]).toEqual([63, 1, 1]);
+
+    using dir = tempDir();
+    const trusted = ['query Listed { __typename }', 'query AlsoListed { __typename }', 'query NotAdmitted { __typename }'];
+    const file = dir.write('trusted.json', JSON.stringify(Object.fromEntries(trusted.map((d) => [createHash('sha256').update(d).digest('hex'), d]))));
+    await using withDocuments = await createInMemoryDemo({ edit: (raw) => (raw['telemetry'] = { maxOperationNames: 2 }, void (raw['server'] = { ...(raw['server'] as object), trustedDocuments: file })) });
+    for (const document of trusted) {
+      const response = await withDocuments.gateway.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(document).digest('hex') } } }) });
+      expect(response.status).toBe(200);
+    }
+    const labels = samplesOf(await scrape(withDocuments), 'interchange_graphql_request_duration_seconds_count').map((s) => s.labels['operation']);
+    expect(labels.sort()).toEqual(['AlsoListed', 'Listed', 'other']);
   });
 
   it('counts reloads and the config version; a refused reload leaves the version as it was', async () => {

@@ -45,12 +45,14 @@ function pipelineFor(sourceName: string, options: { stages?: PipelineStage[]; tr
   const config = demoConfig(options.edit);
   const source = config.sources.find((s) => s.name === sourceName)!;
   const metrics = createMetrics();
+  const retained = createRetainedState().lease();
   const pipeline = createSourcePipeline({
     context: { config, source, logger: silentLogger, metrics, store: createMemoryStore(100) },
-    retained: createRetainedState(),
+    retained,
     transport: options.transport ?? countingTransport(),
     ...(options.stages ? { extraStages: options.stages } : {}),
   });
+  retained.commit();
   return { pipeline, metrics };
 }
 

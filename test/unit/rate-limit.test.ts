@@ -52,17 +52,27 @@ describe('rate limits', () => {
     expect((await ask(demo, '{ __typename }', {})).status).toBe(200);
   });
 
-  it('by operation: only the named operation is limited, per client', async () => {
-    await using demo = await createInMemoryDemo({ edit: withLimits([{ by: 'operation', operation: 'Adjust', points: 1, windowSeconds: 60 }]) });
-    const mutation = 'mutation Adjust { adjustStock(id: "p1", input: { delta: 1 }) { id } }';
+  it('by operation: requests that reach the operation are limited per client, whatever they call their GraphQL operation (finding 18)', async () => {
+    await using demo = await createInMemoryDemo({ edit: withLimits([{ by: 'operation', operation: 'adjustStock', points: 1, windowSeconds: 60 }]) });
+    const adjust = (name: string) => `mutation ${name} { adjustStock(id: "p1", input: { delta: 1 }) { id } }`;
     const a = { 'x-forwarded-for': '10.0.0.1' };
-    expect((await ask(demo, mutation, a)).status).toBe(200);
-    const refused = await ask(demo, mutation, a);
-    expect(refused.status).toBe(429);
-    expect(refused.body.errors![0]!.message).toMatch(/operation Adjust/);
+    expect((await ask(demo, adjust('Adjust'), a)).status).toBe(200);
+    for (const renamed of [adjust('Sneaky'), 'mutation { adjustStock(id: "p1", input: { delta: 1 }) { id } }', 'mutation { x: adjustStock(id: "p2", input: { delta: 1 }) { id } }']) {
+      const refused = await ask(demo, renamed, a);
+      expect(refused.status).toBe(429);
+      expect(refused.body.errors![0]!.message).toMatch(/operation adjustStock/);
+    }
     expect(demo.backends.count('inventory.adjustStock')).toBe(1);
-    expect((await ask(demo, 'query Other { __typename }', a)).status).toBe(200);
-    expect((await ask(demo, mutation, { 'x-forwarded-for': '10.0.0.2' })).status).toBe(200);
+    expect((await ask(demo, 'query Adjust { __typename }', a)).status).toBe(200); // the name alone is nothing
+    expect((await ask(demo, adjust('Adjust'), { 'x-forwarded-for': '10.0.0.2' })).status).toBe(200);
+  });
+
+  it('by operation: a link that reaches the operation counts too, and a rule may name its source', async () => {
+    await using demo = await createInMemoryDemo({ edit: withLimits([{ by: 'operation', operation: 'shipmentsByOrders', source: 'logistics', points: 1, windowSeconds: 60 }]) });
+    const a = { 'x-forwarded-for': '10.0.0.1' };
+    expect((await ask(demo, '{ order(id: "1") { shipment { status } } }', a)).status).toBe(200);
+    expect((await ask(demo, 'query Innocent { order(id: "2") { shipment { status } } }', a)).status).toBe(429);
+    expect((await ask(demo, '{ order(id: "1") { id } }', a)).status).toBe(200);
   });
 
   it('by source: requests reaching the source (a link counts) are limited, others are not', async () => {
@@ -97,6 +107,17 @@ describe('rate limits', () => {
     expect(() => demoConfig(withLimits([{ by: 'source', source: 'nope', points: 1, windowSeconds: 1 }]))).toThrow(/rateLimits\[0\]\.source: unknown source "nope"/);
     expect(() => demoConfig(withLimits([{ by: 'user', points: 1, windowSeconds: 1 }]))).toThrow(/rateLimits\[0\]: by: user needs auth\.jwt/);
     expect(() => demoConfig(withLimits([{ by: 'ip', points: 0, windowSeconds: 1 }]))).toThrow(/rateLimits\[0\]\.points/);
+  });
+
+  it('refuses at load a by: operation rule that names no source operation (a GraphQL operation name, as it once read)', async () => {
+    const refused = createInMemoryDemo({ edit: withLimits([{ by: 'operation', operation: 'CreateOrder', points: 1, windowSeconds: 1 }, { by: 'operation', operation: 'product', source: 'logistics', points: 1, windowSeconds: 1 }]) });
+    await expect(refused).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      problems: [
+        expect.objectContaining({ at: 'rateLimits[0].operation', message: expect.stringMatching(/^no source has an operation "CreateOrder"/) }),
+        expect.objectContaining({ at: 'rateLimits[1].operation', message: expect.stringMatching(/^"logistics" has no operation "product"/) }),
+      ],
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { countsAgainstBackend } from '../../src/pipeline/failures.js';
 import { createTimeoutStage } from '../../src/pipeline/timeout.js';
 import type { SourceCall } from '../../src/pipeline/types.js';
 import { isDeadlineReason } from '../../src/sources/call-failure.js';
@@ -81,5 +82,32 @@ describe('the timeout stage', () => {
     const spent = stage(sourceCall({ requestDeadline }), async () => (called = true));
     await expect(spent).rejects.toMatchObject({ failure: 'timeout', details: { timeoutMs: 0 } });
     expect(called).toBe(false);
+  });
+
+  it('marks a timeout of the request\'s budget as the budget\'s, which no breaker or health count, and its own timeout as the backend\'s (finding 2)', async () => {
+    const requestDeadline = Date.parse('2026-11-29T00:00:00.500Z');
+    let seen: SourceCall | undefined;
+    const cut = stage(sourceCall({ requestDeadline }), (c) => {
+      seen = c;
+      return new Promise(() => undefined);
+    }).catch((error: unknown) => error);
+    expect(seen!.deadlineByBudget).toBe(true); // 500 ms left of the budget, less than its own 2000
+    await vi.advanceTimersByTimeAsync(500);
+    const cutShort = await cut;
+    expect(cutShort).toMatchObject({ failure: 'timeout', byBudget: true, details: { timeoutMs: 500 } });
+    expect(countsAgainstBackend(cutShort)).toBe(false);
+    const spent = await stage(sourceCall({ requestDeadline }), async () => 'never called').catch((error: unknown) => error);
+    expect(spent).toMatchObject({ failure: 'timeout', byBudget: true });
+    expect(countsAgainstBackend(spent)).toBe(false);
+
+    const own = stage(sourceCall({ requestDeadline: Date.now() + 10_000 }), (c) => {
+      seen = c;
+      return new Promise(() => undefined);
+    }).catch((error: unknown) => error);
+    expect(seen!.deadlineByBudget).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(2_000);
+    const slow = await own;
+    expect(slow).toMatchObject({ failure: 'timeout', byBudget: false, details: { timeoutMs: 2_000 } });
+    expect(countsAgainstBackend(slow)).toBe(true);
   });
 });

@@ -46,6 +46,6 @@ async function loadKind(config: GraphqlSourceConfig, snapshotSdl?: string) {
     configProblems: converted.configProblems,
     ...(converted.fetchedSdl !== undefined ? { schemaSnapshot: converted.fetchedSdl } : {}),
     createTransport: () =>
-      createGraphqlTransport({ headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}), ...(config.subscriptions ? { subscriptions: config.subscriptions } : {}) }),
+      createGraphqlTransport({ name: config.name, headers, ...(config.maxConnections ? { connections: config.maxConnections } : {}), ...(config.subscriptions ? { subscriptions: config.subscriptions } : {}) }),
   };
 }

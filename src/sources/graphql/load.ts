@@ -158,7 +158,7 @@ export function loadTimeOperation(source: string): OperationSpec {
 
 /** One query to the first endpoint at load time (introspection, a subgraph's SDL), failing as SPEC_INVALID naming it. */
 export async function queryAtLoad<T>(options: Pick<GraphqlSourceOptions, 'name' | 'endpoint' | 'headers' | 'timeoutMs'>, query: string, at: string): Promise<T> {
-  await using transport: Transport = createGraphqlTransport(options.headers ? { headers: options.headers } satisfies GraphqlTransportOptions : {});
+  await using transport: Transport = createGraphqlTransport({ name: options.name, ...(options.headers ? { headers: options.headers } : {}) } satisfies GraphqlTransportOptions);
   const fail = (message: string) => new SpecInvalidError(`Cannot load GraphQL source "${options.name}" (${at})`, [{ file: options.endpoint, at, message }]);
   let result: { data?: T; errors?: { message: string }[] };
   try {

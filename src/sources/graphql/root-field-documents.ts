@@ -1,6 +1,8 @@
 import {
   Kind,
+  getArgumentValues,
   visit,
+  type GraphQLObjectType,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -33,6 +35,29 @@ export function rootFieldNames(operation: OperationDefinitionNode): string[] | u
     if (name !== '__typename' && !names.includes(name)) names.push(name);
   }
   return names;
+}
+
+/**
+ * The arguments of the root field a delegated document calls, by name, with its variables in place: what the
+ * call asks of the remote, without the document or the variable names stitching chose (the audit log records
+ * this). A list when the field is called more than once (aliases); undefined when it cannot be told.
+ */
+export function rootFieldArguments(rootType: GraphQLObjectType | null | undefined, document: DocumentNode, operationName: string | undefined, variables: Readonly<Record<string, unknown>> | undefined): unknown {
+  const operation = operationOf(document, operationName);
+  if (!rootType || !operation) return undefined;
+  const calls: Record<string, unknown>[] = [];
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD) return undefined;
+    if (selection.name.value === '__typename') continue;
+    const field = rootType.getFields()[selection.name.value];
+    if (!field) return undefined;
+    try {
+      calls.push(getArgumentValues(field, selection, { ...variables }));
+    } catch {
+      return undefined;
+    }
+  }
+  return calls.length === 0 ? undefined : calls.length === 1 ? calls[0] : calls;
 }
 
 /**

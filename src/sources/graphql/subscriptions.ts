@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import type { Pool } from 'undici';
 import { WebSocket } from 'ws';
-import { httpCallFailure } from '../call-failure.js';
+import { httpCallFailure, withoutAddresses } from '../call-failure.js';
 import { readSseEvents } from '../sse-events.js';
 import { TransportError, type TransportCall } from '../types.js';
 import type { GraphqlRequestArgs } from './transport.js';
@@ -36,8 +36,7 @@ export function cancellable<T>(open: (signal: AbortSignal) => AsyncGenerator<T>,
  * POST per subscription with `Accept: text/event-stream`; `next` events carry results, `complete` ends the stream.
  * Closing the iterator aborts the request, so the remote sees its connection close and stops its source stream.
  */
-export function subscribeOverSse(pool: Pool, url: URL, headers: Record<string, string>, args: GraphqlRequestArgs, call: TransportCall): AsyncIterableIterator<unknown> {
-  const endpoint = url.href;
+export function subscribeOverSse(pool: Pool, url: URL, headers: Record<string, string>, args: GraphqlRequestArgs, call: TransportCall, label = 'the GraphQL service'): AsyncIterableIterator<unknown> {
   return cancellable(async function* streamSse(signal) {
     let response;
     try {
@@ -49,10 +48,10 @@ export function subscribeOverSse(pool: Pool, url: URL, headers: Record<string, s
         signal,
       });
     } catch (error) {
-      throw httpCallFailure(error, endpoint, signal);
+      throw httpCallFailure(error, label, signal);
     }
     try {
-      if (response.statusCode >= 500) throw new TransportError('unavailable', `HTTP ${response.statusCode} from ${endpoint}`, { status: response.statusCode });
+      if (response.statusCode >= 500) throw new TransportError('unavailable', `${label} answered HTTP ${response.statusCode}`, { status: response.statusCode });
       const type = String(response.headers['content-type'] ?? '');
       if (!type.includes('text/event-stream')) {
         // An error before the stream began (a validation error, 4xx) comes as one GraphQL response.
@@ -61,7 +60,7 @@ export function subscribeOverSse(pool: Pool, url: URL, headers: Record<string, s
           yield body;
           return;
         }
-        throw new TransportError('bad-response', `${endpoint} answered HTTP ${response.statusCode} without an event stream`, { status: response.statusCode });
+        throw new TransportError('bad-response', `${label} answered HTTP ${response.statusCode} without an event stream`, { status: response.statusCode });
       }
       for await (const event of readSseEvents(response.body)) {
         if (event.event === 'complete') return;
@@ -69,7 +68,7 @@ export function subscribeOverSse(pool: Pool, url: URL, headers: Record<string, s
       }
     } catch (error) {
       if (signal.aborted && !call.signal.aborted) return; // closed by the consumer: a quiet end
-      throw httpCallFailure(error, endpoint, signal);
+      throw httpCallFailure(error, label, signal);
     } finally {
       response.body.destroy();
     }
@@ -81,7 +80,7 @@ export function subscribeOverSse(pool: Pool, url: URL, headers: Record<string, s
  * so the headers forwarded for one client never travel on another's socket. Closing the iterator completes the
  * subscription and closes the socket.
  */
-export function subscribeOverWebSocket(url: URL, headers: Record<string, string>, args: GraphqlRequestArgs, call: TransportCall): AsyncIterableIterator<unknown> {
+export function subscribeOverWebSocket(url: URL, headers: Record<string, string>, args: GraphqlRequestArgs, call: TransportCall, label = 'the GraphQL service'): AsyncIterableIterator<unknown> {
   const wsUrl = new URL(url.href);
   wsUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const sent = { ...headers, ...call.headers };
@@ -109,7 +108,7 @@ export function subscribeOverWebSocket(url: URL, headers: Record<string, string>
         return;
       }
       if (error instanceof TransportError) throw error;
-      throw new TransportError('unavailable', `${wsUrl.href}: the WebSocket failed (${describeClose(error)})`);
+      throw new TransportError('unavailable', `${label}: the WebSocket failed (${withoutAddresses(describeClose(error))})`, {}, { cause: error });
     } finally {
       signal.removeEventListener('abort', stop);
       await subscription.return?.(undefined);

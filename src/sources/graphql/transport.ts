@@ -11,6 +11,8 @@ import { subscribeOverSse, subscribeOverWebSocket, type SubscriptionProtocol } f
  * executor-http folds both into an ExecutionResult with errors.
  */
 export interface GraphqlTransportOptions {
+  /** How errors clients see name the remote: the source's name, never its endpoint URL (that stays in the logs). Default `the GraphQL service`. */
+  name?: string;
   headers?: Readonly<Record<string, string>>;
   /** Connections per origin. Default 128. */
   connections?: number;
@@ -25,6 +27,7 @@ export interface GraphqlRequestArgs {
 }
 
 export function createGraphqlTransport(options: GraphqlTransportOptions = {}): Transport {
+  const label = options.name ?? 'the GraphQL service';
   const pools = new Map<string, Pool>();
   const staticHeaders = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...options.headers };
 
@@ -51,23 +54,23 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
           signal: call.signal,
         });
       } catch (error) {
-        throw httpCallFailure(error, endpoint, call.signal);
+        throw httpCallFailure(error, label, call.signal);
       }
       let text: string;
       try {
         text = await response.body.text();
       } catch (error) {
-        throw httpCallFailure(error, endpoint, call.signal);
+        throw httpCallFailure(error, label, call.signal);
       }
-      if (response.statusCode >= 500) throw new TransportError('unavailable', `HTTP ${response.statusCode} from ${endpoint}`, { status: response.statusCode });
+      if (response.statusCode >= 500) throw new TransportError('unavailable', `${label} answered HTTP ${response.statusCode}`, { status: response.statusCode });
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
-        throw new TransportError('bad-response', `${endpoint} answered HTTP ${response.statusCode} with a body that is not JSON`, { status: response.statusCode });
+        throw new TransportError('bad-response', `${label} answered HTTP ${response.statusCode} with a body that is not JSON`, { status: response.statusCode });
       }
       if (body === null || typeof body !== 'object' || (!('data' in body) && !('errors' in body))) {
-        throw new TransportError('bad-response', `${endpoint} answered with JSON that is not a GraphQL response`, { status: response.statusCode });
+        throw new TransportError('bad-response', `${label} answered with JSON that is not a GraphQL response`, { status: response.statusCode });
       }
       return body;
     },
@@ -75,7 +78,7 @@ export function createGraphqlTransport(options: GraphqlTransportOptions = {}): T
     subscribe(endpoint: string, _operation: OperationSpec, args: Readonly<Record<string, unknown>>, call: TransportCall): AsyncIterable<unknown> {
       const url = new URL(endpoint);
       const request = args as unknown as GraphqlRequestArgs;
-      return options.subscriptions === 'graphql-ws' ? subscribeOverWebSocket(url, { ...options.headers }, request, call) : subscribeOverSse(poolFor(url), url, staticHeaders, request, call);
+      return options.subscriptions === 'graphql-ws' ? subscribeOverWebSocket(url, { ...options.headers }, request, call, label) : subscribeOverSse(poolFor(url), url, staticHeaders, request, call, label);
     },
     async [Symbol.asyncDispose]() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));

@@ -79,7 +79,7 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
       const grpcOperation = operationOf(operation);
       if (disposed) throw new TransportError('unavailable', `${grpcOperation.operationId}: the gRPC transport is closed`);
       if (call.signal.aborted) throw abortReason(call.signal, grpcOperation);
-      const metadata = applyMetadata(applyMetadata(new Metadata(), forwardableHeaders(call)), staticMetadata);
+      const metadata = encodeOrReject(grpcOperation, () => applyMetadata(applyMetadata(new Metadata(), forwardableHeaders(call)), staticMetadata));
       if (grpcOperation.callType === 'client-stream') {
         const messages = encodeOrReject(grpcOperation, () => encodeClientStream(grpcOperation, args));
         return clientStreamCall(clientFor(endpoint), grpcOperation, messages, metadata, call.signal, callOptionsOf(call.deadline));
@@ -93,7 +93,8 @@ export function createGrpcTransport(source: ConvertedSource<GrpcOperation>, opti
       if (grpcOperation.callType !== 'server-stream') throw new TypeError(`${grpcOperation.operationId} is not a server-streaming method`);
       if (disposed) throw new TransportError('unavailable', `${grpcOperation.operationId}: the gRPC transport is closed`);
       const request = encodeOrReject(grpcOperation, () => encodeRequest(grpcOperation.requestType, args));
-      const metadata = applyMetadata(applyMetadata(new Metadata(), forwardableHeaders(call)), staticMetadata);
+      // A forwarded header value grpc-js cannot send as metadata (beyond ASCII) is the call's fault, as a bad argument.
+      const metadata = encodeOrReject(grpcOperation, () => applyMetadata(applyMetadata(new Metadata(), forwardableHeaders(call)), staticMetadata));
       const stream = clientFor(endpoint).makeServerStreamRequest(
         grpcOperation.path,
         passEncoded,

@@ -1,5 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { ErrorCode } from '../../errors.js';
+import { withoutAddresses } from '../call-failure.js';
 import { TransportError, type TransportFailure } from '../types.js';
 
 /** Everything not listed is the caller's problem (NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED, ...): `rejected`. */
@@ -36,12 +37,16 @@ export function isServiceError(error: unknown): error is ServiceError {
   return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
 }
 
-/** `details` carries the status as `grpcStatus` (its name) and `grpcCode`; the message carries the status details. */
+/**
+ * `details` carries the status as `grpcStatus` (its name) and `grpcCode`; the message carries the status details,
+ * without addresses (grpc-js writes the endpoint into UNAVAILABLE's: `connect ECONNREFUSED 10.0.3.7:50051`); the
+ * ServiceError, whole, is the cause the logs show.
+ */
 export function transportErrorFromStatus(error: ServiceError, operationId: string): TransportError {
   const statusName = status[error.code] ?? 'UNKNOWN';
   const failure = FAILURE_BY_STATUS.get(error.code) ?? 'rejected';
   const code = CODE_BY_STATUS.get(error.code);
   // grpc-js reports a refused connection as UNAVAILABLE with the socket error in the details: nothing was sent.
   const notSent = error.code === status.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(error.details);
-  return new TransportError(failure, `${operationId}: ${statusName}: ${error.details}`, { grpcStatus: statusName, grpcCode: error.code }, { cause: error, notSent, ...(code ? { code } : {}) });
+  return new TransportError(failure, `${operationId}: ${statusName}: ${withoutAddresses(error.details)}`, { grpcStatus: statusName, grpcCode: error.code }, { cause: error, notSent, ...(code ? { code } : {}) });
 }

@@ -1,3 +1,5 @@
+import { isPlainHeaderValue } from '../call-failure.js';
+import { TransportError } from '../types.js';
 import type { OpenApiOperation, OpenApiParameter } from './operation.js';
 import { stringifyJsonLosslessly } from './int64.js';
 import { shapeArgument } from './shape.js';
@@ -76,11 +78,20 @@ export function buildRequestPath(operation: OpenApiOperation, basePath: string, 
   return pairs.length > 0 ? `${path}?${pairs.join('&')}` : path;
 }
 
-/** Writes the operation's header parameters into `headers` (names are already lower-case). */
+/**
+ * Writes the operation's header parameters into `headers` (names are already lower-case). A value a header
+ * cannot carry (a line break, a character beyond ASCII) rejects the call before anything is sent: OpenAPI gives
+ * header parameters no encoding, and a backend would read anything else differently from what the client meant.
+ */
 export function addHeaderParameters(operation: OpenApiOperation, args: Readonly<Record<string, unknown>>, headers: Record<string, string>): void {
   for (const parameter of operation.headerParameters) {
     const value = args[parameter.argName];
-    if (value !== undefined && value !== null) headers[parameter.name] = simpleText(parameter, wireValue(parameter, value), (text) => text);
+    if (value === undefined || value === null) continue;
+    const text = simpleText(parameter, wireValue(parameter, value), (part) => part);
+    if (!isPlainHeaderValue(text)) {
+      throw new TransportError('rejected', `argument ${parameter.argName}: the header ${parameter.name} can only carry printable ASCII`, { argument: parameter.argName });
+    }
+    headers[parameter.name] = text;
   }
 }
 
