@@ -1,4 +1,5 @@
 import { TransportError } from '../sources/types.js';
+import { linkedAbortController } from './linked-abort.js';
 import type { PipelineStage } from './stage.js';
 import type { SourceCall, Stage } from './types.js';
 
@@ -18,9 +19,8 @@ function timeoutReason(ms: number): DOMException {
  * Rejects at the deadline even if a transport ignores the signal, so a hung backend can never hang a request.
  * A plain setTimeout (not AbortSignal.timeout) so fake timers in tests control it.
  *
- * The call's signal below is `AbortSignal.any([client, deadline])`, which follows the client's signal without
- * adding a listener to it: a listener per call piled up on the request's one signal (a list of 20 linked
- * items is 20 calls at once) and set off Node's MaxListenersExceededWarning under load.
+ * The call's signal below follows the client's through `linkedAbortController`: one listener on the request's
+ * signal for all its calls (see there why neither a listener per call nor `AbortSignal.any`).
  */
 export function createTimeoutStage(options: TimeoutOptions): Stage {
   return function timeoutStage(call, next) {
@@ -34,17 +34,19 @@ export function createTimeoutStage(options: TimeoutOptions): Stage {
     }
     const ms = Math.min(own, left);
     const byBudget = left < own;
-    const deadline = new AbortController();
-    const signal = AbortSignal.any([call.signal, deadline.signal]);
+    const { controller, unlink } = linkedAbortController(call.signal);
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(function deadlinePassed() {
-        deadline.abort(timeoutReason(ms));
+        controller.abort(timeoutReason(ms));
         const message = byBudget ? `the request's time budget ran out after ${ms} ms` : `${call.source} did not answer within ${ms} ms`;
         reject(new TransportError('timeout', message, { timeoutMs: ms }, { byBudget }));
       }, ms);
-      next({ ...call, signal, deadline: Date.now() + ms, ...(byBudget ? { deadlineByBudget: true } : {}) })
+      next({ ...call, signal: controller.signal, deadline: Date.now() + ms, ...(byBudget ? { deadlineByBudget: true } : {}) })
         .then(resolve, reject)
-        .finally(() => clearTimeout(timer));
+        .finally(() => {
+          clearTimeout(timer);
+          unlink();
+        });
     });
   };
 }
