@@ -65,7 +65,11 @@ export function createAbuseDetector(options: { now?: () => number } = {}): Abuse
     const intervalMs = settings.intervalSeconds * 1000;
     if (at < stats.intervalStart + intervalMs) return;
     const alpha = 1 - 2 ** (-settings.intervalSeconds / settings.baselineHalfLifeSeconds);
-    stats.baseline = stats.baseline === undefined ? stats.requests : stats.baseline + alpha * (stats.requests - stats.baseline);
+    // While the client is new its baseline is the plain mean of the intervals seen so far: weighted by the
+    // half-life from the first one, a client that starts gently (a health check, then its real traffic) would
+    // keep a baseline near that first interval for many minutes and be judged a burst as soon as it is watched.
+    const weight = stats.intervals < settings.warmupIntervals ? 1 / (stats.intervals + 1) : alpha;
+    stats.baseline = stats.baseline === undefined ? stats.requests : stats.baseline + weight * (stats.requests - stats.baseline);
     // Quiet intervals since then pull the baseline down too (bounded: after 1000 of them it is ~0 anyway).
     const idle = Math.min(Math.floor((at - stats.intervalStart) / intervalMs) - 1, 1000);
     if (idle > 0) stats.baseline *= (1 - alpha) ** idle;

@@ -34,6 +34,24 @@ describe('abnormal-behaviour detection (fake clock)', () => {
     expect(detector.active()).toEqual([]);
   });
 
+  it('learns a new client\'s baseline as the mean of its first intervals: one that starts gently and then runs busy is not a burst', () => {
+    let now = 0;
+    const detector = createAbuseDetector({ now: () => now });
+    const events = [];
+    // A couple of requests (a health check, a login), then 3,000 per interval for ten minutes, steady.
+    for (let i = 0; i < 2; i++) events.push(detector.record('user:ramping', false, settings));
+    now += 10_000;
+    for (let interval = 0; interval < 60; interval++) {
+      for (let i = 0; i < 3_000; i++) events.push(detector.record('user:ramping', false, settings));
+      now += 10_000;
+    }
+    expect(events.filter(Boolean)).toEqual([]);
+    // The same client then jumping to 10× its learned normal is a burst.
+    let burst;
+    for (let i = 0; i < 31_000 && !burst; i++) burst = detector.record('user:ramping', false, settings);
+    expect(burst).toMatchObject({ kind: 'burst' });
+  });
+
   it('does not judge a new client by bursts before it has a baseline (warm-up), but throttles probing at once', () => {
     let now = 0;
     const detector = createAbuseDetector({ now: () => now });
