@@ -43,6 +43,7 @@ interface ClientStats {
   failures: number;
   /** Exponentially weighted average of requests per interval; undefined until the first interval closes. */
   baseline: number | undefined;
+  /** Closed intervals in which the client made requests (idle ones are not counted towards the warm-up). */
   intervals: number;
   throttle: AbuseEvent | undefined;
 }
@@ -73,7 +74,8 @@ export function createAbuseDetector(options: { now?: () => number } = {}): Abuse
     // Quiet intervals since then pull the baseline down too (bounded: after 1000 of them it is ~0 anyway).
     const idle = Math.min(Math.floor((at - stats.intervalStart) / intervalMs) - 1, 1000);
     if (idle > 0) stats.baseline *= (1 - alpha) ** idle;
-    stats.intervals += 1 + Math.max(idle, 0);
+    // Only intervals with traffic teach the baseline: a client seen once and back minutes later is still new.
+    stats.intervals += 1;
     stats.intervalStart += Math.floor((at - stats.intervalStart) / intervalMs) * intervalMs;
     stats.requests = 0;
     stats.failures = 0;

@@ -46,6 +46,15 @@ describe('abnormal-behaviour detection (fake clock)', () => {
       now += 10_000;
     }
     expect(events.filter(Boolean)).toEqual([]);
+    // Seen once, then back a minute later at full speed (a load generator checking the gateway first): still new.
+    now += 60_000;
+    detector.record('user:returning', false, settings);
+    now += 60_000;
+    for (let interval = 0; interval < 6; interval++) {
+      for (let i = 0; i < 3_000; i++) events.push(detector.record('user:returning', false, settings));
+      now += 10_000;
+    }
+    expect(events.filter(Boolean)).toEqual([]);
     // The same client then jumping to 10× its learned normal is a burst.
     let burst;
     for (let i = 0; i < 31_000 && !burst; i++) burst = detector.record('user:ramping', false, settings);
