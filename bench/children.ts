@@ -28,6 +28,8 @@ export interface StartChildOptions {
   ready: (line: string) => unknown;
   /** How long to wait for the ready line. Default 60 s (tsx compiles the gateway on first start). */
   readyTimeoutMs?: number;
+  /** CPUs the process (and every thread it starts) may run on, as `taskset -c` takes them (`1`, `0,1`). Default: any. */
+  cpus?: string;
 }
 
 const running = new Set<BenchChild>();
@@ -36,7 +38,10 @@ const running = new Set<BenchChild>();
 export async function startChild(options: StartChildOptions): Promise<BenchChild> {
   // Compiled entries (.js) run on plain node; TypeScript ones through tsx's loader.
   const loader = options.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, options.entry, ...(options.args ?? [])], {
+  const argv = [...(options.nodeArgs ?? []), ...loader, options.entry, ...(options.args ?? [])];
+  // taskset execs node in its own process, so the pid read from /proc is still the server's.
+  const [command, commandArgs] = options.cpus === undefined ? [process.execPath, argv] : ['taskset', ['-c', options.cpus, process.execPath, ...argv]];
+  const child = spawn(command, commandArgs, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -53,6 +53,12 @@ interface Flags {
   latencyMs: number;
   latencyRequests: number;
   skipLatency: boolean;
+  /**
+   * Pin the measured server (gateway, then baseline, one at a time) to CPU 1, and the backends and the load
+   * generator (this process) to CPU 0, so each side has a core of its own and the servers' CPU per request is
+   * not blurred by sharing a core with the load.
+   */
+  pin: boolean;
   /** Keep the sources' default request coalescing (identical concurrent reads share one call). Default false. */
   dedupe: boolean;
   /** The issue-6 cache benchmark instead of the default one (no latency runs, no profile). */
@@ -79,6 +85,7 @@ function readFlags(argv: string[]): Flags {
       'latency-ms': { type: 'string', default: '100' },
       'latency-requests': { type: 'string', default: '20' },
       'skip-latency': { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
       dedupe: { type: 'boolean', default: false },
       cache: { type: 'boolean', default: false },
       faults: { type: 'boolean', default: false },
@@ -106,6 +113,7 @@ function readFlags(argv: string[]): Flags {
     latencyMs: positiveInt('latency-ms', values['latency-ms']!, 0),
     latencyRequests: positiveInt('latency-requests', values['latency-requests']!),
     skipLatency: values['skip-latency'] === true,
+    pin: values.pin === true,
     dedupe: values.dedupe === true,
     cache: values.cache === true,
     faults: values.faults === true,
@@ -177,8 +185,12 @@ interface Backends {
   env: Record<string, string>;
 }
 
+/** CPUs of the measured servers and of everything else, when `--pin` is given. */
+const pinning: { server?: string; others?: string } = {};
+
 async function startBackends(latencyMs: number, label: string): Promise<Backends> {
   const backends = await startChild({
+    ...(pinning.others ? { cpus: pinning.others } : {}),
     name: `backends${label}`,
     entry: 'bench/backends-main.ts',
     args: ['--latency-ms', String(latencyMs)],
@@ -195,6 +207,7 @@ async function startBackends(latencyMs: number, label: string): Promise<Backends
 function startGateway(options: { configFile: string; env: Record<string, string>; name: string; cpuProfileDir?: string }): Promise<BenchChild> {
   return startChild({
     name: options.name,
+    ...(pinning.server ? { cpus: pinning.server } : {}),
     // No --cpu-prof-name: tsx's loader thread writes a profile too and would overwrite the main thread's.
     // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, a profiling convenience
     // (e.g. `--heap-prof --heap-prof-dir DIR`, or `--heapsnapshot-signal=SIGUSR2` and `kill -USR2 <pid>` mid-run).
@@ -212,6 +225,7 @@ function startGateway(options: { configFile: string; env: Record<string, string>
 function startBaseline(env: Record<string, string>, name: string): Promise<BenchChild> {
   return startChild({
     name,
+    ...(pinning.server ? { cpus: pinning.server } : {}),
     entry: '.bench-results/build/baseline-main.js',
     env: { ...env, ORDERS_PROTO: join(ROOT, 'schemas', 'orders.proto') },
     cwd: ROOT,
@@ -668,6 +682,12 @@ function buildCompiledEntries(): void {
 
 async function main(): Promise<void> {
   const flags = readFlags(process.argv.slice(2));
+  if (flags.pin) {
+    pinning.server = '1';
+    pinning.others = '0';
+    // This process runs the load generator: every thread of it on CPU 0.
+    execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+  }
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const tempDir = mkdtempSync(join(tmpdir(), 'interchange-bench-'));
