@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitRule } from '../config/access-schema.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -7,16 +7,29 @@ export type { RateLimitRule };
 
 /** The counters of every rule, kept by the gateway across reloads: a reload that keeps a rule keeps its counts. */
 export interface RateLimiters extends AsyncDisposable {
-  /** `memory` or `redis`. */
-  readonly kind: 'memory' | 'redis';
+  /** `memory`, `redis`, or `cluster` (memory counters held by the primary of `serve --workers N`). */
+  readonly kind: 'memory' | 'redis' | 'cluster';
   /** The limiter of `rule` (made on first use). */
   limiterFor(rule: RateLimitRule): RateLimiterAbstract;
+  /**
+   * The budget of clients throttled by abuse detection (`points` per `windowSeconds`): in memory, or held by the
+   * primary with workers (never in Redis: the detector that throttles is per machine too).
+   */
+  throttleLimiterFor(points: number, windowSeconds: number): RateLimiterAbstract;
 }
 
 export interface RateLimitersOptions {
   /** `memory`, or a `redis://` URL whose counters every gateway node shares. */
   store: string;
   logger: Logger;
+  /**
+   * This process is a worker of `serve --workers N` (N > 1): memory counters are kept by the primary
+   * (rate-limiter-flexible's `RateLimiterCluster`, answered by the `RateLimiterClusterMaster` the primary
+   * made before forking), so N workers share one budget instead of granting N. Default false.
+   */
+  clusterWorker?: boolean;
+  /** Milliseconds a worker waits for the primary's answer before letting the request through. Default 5000. */
+  clusterTimeoutMs?: number;
 }
 
 /** A rule's identity: the same rule in every process and generation gets the same counters. */
@@ -44,8 +57,12 @@ export async function createRateLimiters(options: RateLimitersOptions): Promise<
       options.logger.warn({ err }, 'the rate-limit store is unreachable; counting in memory until it is back');
     }
   }
+  const clustered = !client && options.clusterWorker === true;
+  // The primary keeps one counter set per key prefix, so every worker's limiter of one rule shares it.
+  const inMemory = (base: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract =>
+    clustered ? new RateLimiterCluster({ ...base, timeoutMs: options.clusterTimeoutMs ?? 5_000 }) : new RateLimiterMemory(base);
   return {
-    kind: client ? 'redis' : 'memory',
+    kind: client ? 'redis' : clustered ? 'cluster' : 'memory',
     limiterFor(rule) {
       const known = byRule.get(rule);
       if (known) return known;
@@ -55,10 +72,16 @@ export async function createRateLimiters(options: RateLimitersOptions): Promise<
         const base = { points: rule.points, duration: rule.windowSeconds, keyPrefix: `interchange:rl:${key}` };
         limiter = client
           ? new RateLimiterRedis({ ...base, storeClient: client, useRedisPackage: true, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(base) })
-          : new RateLimiterMemory(base);
+          : inMemory(base);
         limiters.set(key, limiter);
       }
       byRule.set(rule, limiter);
+      return limiter;
+    },
+    throttleLimiterFor(points, windowSeconds) {
+      const key = `interchange:abuse:${points}/${windowSeconds}`;
+      let limiter = limiters.get(key);
+      if (!limiter) limiters.set(key, (limiter = inMemory({ points, duration: windowSeconds, keyPrefix: key })));
       return limiter;
     },
     async [Symbol.asyncDispose]() {
