@@ -25,6 +25,11 @@ export interface AdminOptions {
   statsIntervalMs?: number;
   /** Live operation's routes (sources, links, schema, reload, cluster; `live-routes.ts`). Default: not served (404). */
   live?: () => LiveAdmin | undefined;
+  /**
+   * Fields added to the status and the stats (JSON and the stream's `snapshot`): with `serve --workers N`,
+   * `worker`, the worker that answered (each keeps its own history). Default none.
+   */
+  identity?: () => Record<string, unknown>;
 }
 
 const PURGE_USAGE = 'body must be JSON: {"source": "<name>", "operation"?: "<field or operationId>", "args"?: {...} (needs operation)}';
@@ -73,7 +78,7 @@ export function useAdmin(options: AdminOptions): Plugin {
       const route = `${request.method} ${url.pathname.slice('/admin/api/'.length)}`;
       if (route === 'GET status') {
         const live = options.live?.();
-        return endResponse(json(fetchAPI, 200, { ...(await options.status()), ...(live ? { live: live.status() } : {}) }));
+        return endResponse(json(fetchAPI, 200, { ...(await options.status()), ...(live ? { live: live.status() } : {}), ...options.identity?.() }));
       }
       const live = options.live?.();
       const answered = live ? await liveRoute(live, request, url, fetchAPI) : undefined;
@@ -81,8 +86,8 @@ export function useAdmin(options: AdminOptions): Plugin {
       if (route === 'GET throttled') return endResponse(json(fetchAPI, 200, { throttled: options.throttled?.() ?? [] }));
       if (route === 'GET stats' && options.stats) {
         const stats = options.stats;
-        if (!(request.headers.get('accept') ?? '').includes('text/event-stream')) return endResponse(json(fetchAPI, 200, statsSnapshot(stats)));
-        return endResponse(statsStream(fetchAPI, stats, request.signal, options.statsIntervalMs ?? 1000));
+        if (!(request.headers.get('accept') ?? '').includes('text/event-stream')) return endResponse(json(fetchAPI, 200, { ...statsSnapshot(stats), ...options.identity?.() }));
+        return endResponse(statsStream(fetchAPI, stats, request.signal, options.statsIntervalMs ?? 1000, options.identity?.() ?? {}));
       }
       if (route === 'POST cache/purge') {
         let body: unknown;
@@ -110,7 +115,7 @@ export function useAdmin(options: AdminOptions): Plugin {
  * The stats as Server-Sent Events: `snapshot` at once, then `tick` every `intervalMs` until the client goes
  * away. (The page reads it with fetch, since EventSource cannot send the Authorization header.)
  */
-function statsStream(fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream }, stats: StatsSource, signal: AbortSignal, intervalMs: number): Response {
+function statsStream(fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream }, stats: StatsSource, signal: AbortSignal, intervalMs: number, identity: Record<string, unknown>): Response {
   const encoder = new TextEncoder();
   const cursor: StatsCursor = { second: 0, eventSeq: 0 };
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -118,7 +123,7 @@ function statsStream(fetchAPI: { Response: typeof Response; ReadableStream: type
   const body = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {
       const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-      send('snapshot', statsSnapshot(stats, cursor));
+      send('snapshot', { ...statsSnapshot(stats, cursor), ...identity });
       timer = setInterval(function sendStatsTick() {
         try {
           send('tick', statsTick(stats, cursor));

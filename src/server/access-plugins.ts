@@ -15,7 +15,9 @@ import { useAbuseDetection } from '../security/use-abuse-detection.js';
 import { useCaller } from '../security/use-caller.js';
 import { useQueryCost } from '../security/use-query-cost.js';
 import { useRateLimit } from '../security/use-rate-limit.js';
+import { createWorkerAbuseDetector, type AbuseMessage } from '../security/shared-abuse-detector.js';
 import type { GenerationSwap } from './generation-swap.js';
+import type { WorkerChannel } from './worker-channel.js';
 
 export interface AccessPluginsOptions {
   generations: GenerationSwap<Generation>;
@@ -27,6 +29,11 @@ export interface AccessPluginsOptions {
   events?: GatewayEvents;
   /** Injected so tests drive abuse detection with a fake clock. Default Date.now. */
   now?: () => number;
+  /**
+   * This process is a worker of `serve --workers N`: with N > 1, memory rate limits are counted by the primary
+   * and abuse detection is the primary's (`security/shared-abuse-detector.ts`). Default: a process of its own.
+   */
+  worker?: WorkerChannel;
 }
 
 export interface AccessLayer extends AsyncDisposable {
@@ -43,11 +50,23 @@ export interface AccessLayer extends AsyncDisposable {
  */
 export async function createAccessLayer(options: AccessPluginsOptions): Promise<AccessLayer> {
   const { generations, logger, metrics } = options;
-  const limiters = await createRateLimiters({ store: options.rateLimitStore, logger });
-  const detector = createAbuseDetector(options.now ? { now: options.now } : {});
+  const shared = options.worker && options.worker.count > 1 ? options.worker : undefined;
+  const limiters = await createRateLimiters({ store: options.rateLimitStore, logger, clusterWorker: shared !== undefined });
   const rateLimited = new Counter({ name: 'interchange_rate_limited_total', help: 'Requests refused with 429, by the rule that refused them (ip, user, operation, source, abuse).', labelNames: ['rule'], registers: [metrics.registry] });
   const abuseEvents = new Counter({ name: 'interchange_abuse_events_total', help: 'Clients throttled by abnormal-behaviour detection, by kind (burst, probing).', labelNames: ['kind'], registers: [metrics.registry] });
   const configOf = (request: Request) => generations.pin(request).config;
+  /** A client was just throttled: count it, report it, log it, POST it to the webhook (once, on one worker). */
+  const announce = (event: AbuseEvent, config: GatewayConfig) => {
+    abuseEvents.inc({ kind: event.kind });
+    options.events?.report({ type: 'abuse', detail: `${event.client} throttled (${event.kind}) until ${new Date(event.until).toISOString()}` });
+    logger.warn({ abuse: event }, `client ${event.client} throttled: ${event.kind}`);
+    if (config.abuse.webhook) postEvent(config.abuse.webhook, event, logger);
+  };
+  const workerDetector = shared
+    ? createWorkerAbuseDetector({ send: (message: AbuseMessage) => shared.send(message), onThrottled: (event) => announce(event, generations.current.config), ...(options.now ? { now: options.now } : {}) })
+    : undefined;
+  const stopListening = workerDetector && shared ? shared.onMessage((message) => workerDetector.receive(message)) : undefined;
+  const detector: AbuseDetector = workerDetector ?? createAbuseDetector(options.now ? { now: options.now } : {});
   const verifiers = new WeakMap<GatewayConfig, JwtVerifier | undefined>();
   const verifierOf = (config: GatewayConfig) => {
     if (!verifiers.has(config)) {
@@ -73,14 +92,9 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
       detector,
       // Read after the response too, when the request may already have released its generation: never pin here.
       settings: (request) => (generations.pinned(request) ?? generations.current).config.abuse,
-      onThrottled: (event, request) => {
-        abuseEvents.inc({ kind: event.kind });
-        options.events?.report({ type: 'abuse', detail: `${event.client} throttled (${event.kind}) until ${new Date(event.until).toISOString()}` });
-        logger.warn({ abuse: event }, `client ${event.client} throttled: ${event.kind}`);
-        const webhook = (generations.pinned(request) ?? generations.current).config.abuse.webhook;
-        if (webhook) postEvent(webhook, event, logger);
-      },
+      onThrottled: (event, request) => announce(event, (generations.pinned(request) ?? generations.current).config),
       onLimited: () => rateLimited.inc({ rule: 'abuse' }),
+      throttleLimiter: (points, windowSeconds) => limiters.throttleLimiterFor(points, windowSeconds),
     }), // throttles bursting and probing clients (429)
     useQueryCost({ settings: (request) => configOf(request).limits.queryCost }), // list-aware cost: QUERY_TOO_COMPLEX
     useRateLimit({
@@ -97,7 +111,11 @@ export async function createAccessLayer(options: AccessPluginsOptions): Promise<
     plugins,
     detector,
     throttled: () => detector.active(),
-    [Symbol.asyncDispose]: () => limiters[Symbol.asyncDispose](),
+    async [Symbol.asyncDispose]() {
+      stopListening?.();
+      workerDetector?.[Symbol.dispose]();
+      await limiters[Symbol.asyncDispose]();
+    },
   };
 }
 

@@ -39,6 +39,8 @@ import { useRequestId } from './use-request-id.js';
 import { useRequestTelemetry } from './use-request-telemetry.js';
 import { useStaleMarker } from './use-stale-marker.js';
 import { useTracing } from './use-tracing.js';
+import type { WorkerChannel } from './worker-channel.js';
+import { shareWithWorkers } from './worker-sharing.js';
 
 export interface GatewayOptions {
   /** Default: a silent logger (library use); the CLI passes a pino logger. */
@@ -75,6 +77,13 @@ export interface GatewayOptions {
   version?: number;
   /** The admin API's live routes (sources, links, schema, reload, cluster), read per request. Default: not served. */
   live?: () => LiveAdmin | undefined;
+  // ---- serve --workers N (issue 15)
+  /**
+   * This process is a worker of `serve --workers N`: `/metrics` answers for every worker, memory rate limits and
+   * abuse detection are the primary's, an admin cache purge reaches every worker's memory cache, and the admin
+   * status and stats say which worker answered. Default: a process of its own.
+   */
+  worker?: WorkerChannel;
 }
 
 /** `user` as the authentication plugins leave it in the request's state: a string or an object with `id`/`sub`. */
@@ -216,9 +225,21 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // The plugins in the order they run, each readable on its own; a library user's come last.
   const configOf = (request: Request) => generations.pin(request).config;
   const trustedDocuments = config.server.trustedDocuments !== undefined ? readTrustedDocuments(config.server.trustedDocuments) : undefined;
-  const access = await createAccessLayer({ generations, logger, metrics, events: telemetry.events, rateLimitStore: config.rateLimitStore, ...(options.now ? { now: options.now } : {}) });
+  const access = await createAccessLayer({
+    generations,
+    logger,
+    metrics,
+    events: telemetry.events,
+    rateLimitStore: config.rateLimitStore,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.worker ? { worker: options.worker } : {}),
+  });
+  const purge = (source: string, operation?: string, args?: Record<string, unknown>) =>
+    purgeCache(store, { source, operation, args }, generations.current.sources.get(source)?.converted.operations.values() ?? []);
+  const workers = options.worker ? shareWithWorkers(options.worker, { registry: metrics.registry, storeKind: store.kind, purge, logger }) : undefined;
   const plugins: Plugin[] = [
     useRequestId(), // x-request-id accepted or made, on every response and every backend call
+    ...(workers ? [workers.plugin] : []), // serve --workers N: x-interchange-worker, the worker that answered
     ...(tracing ? [useTracing(tracing)] : []), // a span per request, the client's traceparent continued
     useRequestTelemetry({
       metrics,
@@ -244,7 +265,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ...(config.server.persistedQueries ? [useAutomaticPersistedQueries()] : []), // APQ: a known hash stands for its document
     ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
     useHealth({ readiness }), // /healthz, /readyz (JSON: why not ready)
-    useMetricsEndpoint(metrics, () => generations.current.config.admin.metricsToken), // /metrics (admin.metricsToken)
+    useMetricsEndpoint(metrics, () => generations.current.config.admin.metricsToken, workers?.scrape), // /metrics (admin.metricsToken)
     useGenerationHolds(generations), // a replaced generation stays open while its requests run
     streams.plugin, // subscriptions end cleanly on shutdown
     useStaleMarker(), // extensions.stale + Cache-Status
@@ -252,11 +273,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     useAdmin({
       token: () => generations.current.config.admin.token,
       status: () => collectStatus(statusView(), metrics),
-      purge: (source, operation, args) => purgeCache(store, { source, operation, args }, generations.current.sources.get(source)?.converted.operations.values() ?? []),
+      purge: (source, operation, args) => {
+        workers?.purged(source, operation, args);
+        return purge(source, operation, args);
+      },
       sourceNames: () => [...generations.current.sources.keys()],
       throttled: () => access.throttled(),
       stats: { telemetry, view: () => ({ ...statusView(), configVersion: version }) },
       ...(options.live ? { live: options.live } : {}),
+      ...(workers ? { identity: workers.identity } : {}),
     }), // /admin, /admin/assets/*, /admin/api/*
     ...(options.plugins ?? []),
   ];
@@ -339,6 +364,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     readiness,
     closeStreams: () => streams.closeAll(),
     async [Symbol.asyncDispose]() {
+      workers?.[Symbol.dispose]();
       await access[Symbol.asyncDispose]();
       await generations[Symbol.asyncDispose]();
       retained[Symbol.dispose]();

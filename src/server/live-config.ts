@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { buildSchema, printSchema } from 'graphql';
 import type { ClusterView, LiveAdmin, LiveOutcome, ProposedChange } from '../admin/live-routes.js';
-import { readConfigDocument } from '../config/load.js';
+import { readConfigDocument, type GatewayConfig } from '../config/load.js';
 import {
   composeConfig,
   inputFiles,
@@ -22,6 +22,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { joinCluster, type Cluster, type NodeSelf } from './cluster.js';
 import { createGateway, type Gateway, type GatewayOptions, type PreparedGeneration } from './create-gateway.js';
 import { watchInputs, type InputWatcher } from './watch-inputs.js';
+import { isChannelMessage, WORKERS_CHANNEL } from './worker-channel.js';
 
 export interface LiveGatewayOptions extends Omit<GatewayOptions, 'snapshots' | 'tolerateMissing' | 'version' | 'live'> {
   /** The config file. */
@@ -86,9 +87,9 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
   const logger = options.logger ?? silentLogger;
   const loadOptions = { env };
 
-  const document = readConfigDocument(file);
-  let state: ConfigState = { document, overlay: readOverlay(stateDirOf(document, file, env)) };
-  let config = composeConfig(state, file, loadOptions).config;
+  const start = startingConfig(file, env);
+  let state: ConfigState = start.state;
+  let config = start.config;
   const clusterUrl = config.cluster.redis ?? (/^rediss?:\/\//.test(config.cache.store) ? config.cache.store : 'off');
   const cluster: Cluster | undefined = clusterUrl === 'off' ? undefined : await joinCluster({ url: clusterUrl, nodeId: config.cluster.nodeId, heartbeatMs: config.cluster.heartbeatMs, logger });
   let version = 1;
@@ -198,7 +199,11 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
       await prepared.discard();
       return outcome('unchanged', opts.trigger, extra);
     }
-    if (opts.guard && changes.breaking.length > 0 && !opts.force) {
+    // A watched registered.yaml that changed alone carries a change another process sharing the state directory
+    // (a worker) made through its admin API, where it was guarded (or forced) already: refusing it here would
+    // leave the processes serving different schemas.
+    const overlayOnly = opts.trigger === 'file' && JSON.stringify(next.document) === JSON.stringify(state.document);
+    if (opts.guard && !overlayOnly && changes.breaking.length > 0 && !opts.force) {
       await prepared.discard();
       return outcome('refused', opts.trigger, { ...extra, message: `${changes.breaking.length} breaking change(s)` });
     }
@@ -232,11 +237,26 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
     return outcome('applied', opts.trigger, extra);
   }
 
+  /**
+   * The state an admin API change starts from. Without a cluster, another process sharing the state directory
+   * (a worker) may have changed registered.yaml a moment ago, before this one's watcher reloaded it: the change
+   * starts from the file, so it does not write that change away. Not when this process could not write the
+   * file itself: then its own state is newer than the file.
+   */
+  const baseOf = (opts: AttemptOptions): ConfigState => {
+    if (cluster || opts.trigger !== 'api' || overlayUnsaved) return state;
+    try {
+      return { ...state, overlay: readOverlay(config.stateDir) };
+    } catch {
+      return state;
+    }
+  };
+
   /** A change to the current state, made again on the latest cluster version if another node published first. */
   async function change(make: (current: ConfigState) => ConfigState | LiveOutcome, opts: AttemptOptions): Promise<LiveOutcome> {
     return serial(async () => {
       for (let tries = 0; ; tries++) {
-        const next = make(state);
+        const next = make(baseOf(opts));
         const quiet = (result: LiveOutcome) => opts.dryRun === true || (opts.tentative === true && result.status === 'invalid');
         if (!('document' in next)) return record(next, quiet(next));
         const result = await attempt(next, opts);
@@ -246,10 +266,13 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
     });
   }
 
+  let overlayUnsaved = false;
   function persistOverlay(overlay: ConfigOverlay): void {
     try {
       writeOverlay(config.stateDir, overlay);
+      overlayUnsaved = false;
     } catch (error) {
+      overlayUnsaved = true;
       logger.error({ err: error, stateDir: config.stateDir }, `cannot write ${OVERLAY_FILE}: changes made through the admin API are not kept across a restart`);
     }
   }
@@ -392,7 +415,11 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
       const dry = await change((current) => ({ ...current, overlay: overlayOf(current) }), { trigger: 'api', guard: false, publish: false, skipIfUnchanged: false, dryRun: true });
       return 'put' in proposed ? locate(dry, proposed.put.name, composedIndex({ ...state, overlay: overlayOf(state) }, proposed.put.name)) : dry;
     },
-    reload: ({ force }) => reloadFiles('api', force),
+    reload: ({ force }) => {
+      // With workers, the others reload too (the primary passes it on): one POST reloads the machine, as SIGHUP.
+      options.worker?.send({ channel: WORKERS_CHANNEL, type: 'reload', force });
+      return reloadFiles('api', force);
+    },
     async cluster(): Promise<ClusterView> {
       if (!cluster) {
         const me = self();
@@ -410,10 +437,15 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
   };
   const startedAt = new Date();
   let stopped = false;
+  const stopRelay = options.worker?.onMessage((message) => {
+    if (!isChannelMessage(message, WORKERS_CHANNEL, 'reload')) return;
+    void reloadFiles('api', message['force'] === true).then((result) => report(result));
+  });
 
   async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
+    stopRelay?.();
     watcher?.[Symbol.dispose]();
     clearTimeout(settleTimer);
     retry.stop();
@@ -442,6 +474,17 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
       await cluster?.[Symbol.asyncDispose]();
     },
   };
+}
+
+/**
+ * The config a live gateway starts from: the file with `registered.yaml` of its state directory applied, validated
+ * (every problem named with its file and key), no source loaded. `serve --workers N` checks it before forking.
+ */
+export function startingConfig(file: string, env: Readonly<Record<string, string | undefined>> = process.env): { state: ConfigState; config: GatewayConfig } {
+  const path = resolve(file);
+  const document = readConfigDocument(path);
+  const state: ConfigState = { document, overlay: readOverlay(stateDirOf(document, path, env)) };
+  return { state, config: composeConfig(state, path, { env }).config };
 }
 
 /** Whether the config file's own document has a source of that name. */

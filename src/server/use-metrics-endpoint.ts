@@ -4,9 +4,11 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 
 /**
  * `/metrics` in the Prometheus text format, and a count of GraphQL responses by status. With `token` (the current
- * `admin.metricsToken`), a scrape must send `Authorization: Bearer <token>` (401 otherwise).
+ * `admin.metricsToken`), a scrape must send `Authorization: Bearer <token>` (401 otherwise). `scrape` makes the
+ * text instead of the gateway's own registry (a worker of `serve --workers N`: every worker's, merged by the
+ * primary); when it fails the answer is 503, never one worker's share passed off as the whole.
  */
-export function useMetricsEndpoint(metrics: GatewayMetrics, token: () => string | undefined = () => undefined): Plugin {
+export function useMetricsEndpoint(metrics: GatewayMetrics, token: () => string | undefined = () => undefined, scrape?: () => Promise<string>): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== '/metrics') return;
@@ -18,7 +20,14 @@ export function useMetricsEndpoint(metrics: GatewayMetrics, token: () => string 
           return;
         }
       }
-      endResponse(new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
+      let text: string;
+      try {
+        text = scrape ? await scrape() : await metrics.registry.metrics();
+      } catch (error) {
+        endResponse(new fetchAPI.Response(`metrics could not be collected: ${error instanceof Error ? error.message : String(error)}\n`, { status: 503, headers: { 'content-type': 'text/plain' } }));
+        return;
+      }
+      endResponse(new fetchAPI.Response(text, { headers: { 'content-type': metrics.registry.contentType } }));
     },
     onResponse({ response }) {
       metrics.httpRequests.inc({ status: String(response.status) });
