@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
-import { isBootError } from '../errors.js';
+import { availableParallelism } from 'node:os';
 import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
+import { failureText } from './failure-text.js';
 import { runServe } from './serve.js';
 
 const USAGE = `Usage:
-  interchange serve --config FILE [--port N]     serve the gateway described by FILE
+  interchange serve --config FILE [--port N] [--workers N|auto]
+                                                 serve the gateway described by FILE (--workers: processes
+                                                 sharing the port, default 1; auto: one per core)
   interchange check --config FILE [--print-schema]  validate FILE, convert every source, print the schema
   interchange demo [--port N] [--latency-ms N]   start the warehouse demo backends and a gateway over them
 `;
@@ -19,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
+        workers: { type: 'string', short: 'w' },
         'print-schema': { type: 'boolean' },
         'latency-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -35,12 +39,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const port = parseIntOption('port', values['port']);
   const latencyMs = parseIntOption('latency-ms', values['latency-ms']);
-  if (port === null || latencyMs === null) return 2;
+  const workers = parseWorkers(values['workers']);
+  if (port === null || latencyMs === null || workers === null) return 2;
   const config = typeof values['config'] === 'string' ? values['config'] : undefined;
   switch (command) {
     case 'serve':
       if (!config) return missingConfig();
-      return runServe({ config, ...(port !== undefined ? { port } : {}) });
+      return runServe({ config, workers, ...(port !== undefined ? { port } : {}) });
     case 'check':
       if (!config) return missingConfig();
       return runCheck({ config, printSchema: values['print-schema'] === true });
@@ -62,6 +67,18 @@ function parseIntOption(name: string, value: string | boolean | undefined): numb
   return n;
 }
 
+/** `--workers N` (1 or more) or `auto` (one per core); default 1. */
+function parseWorkers(value: string | boolean | undefined): number | null {
+  if (value === undefined || typeof value === 'boolean') return 1;
+  if (value === 'auto') return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`interchange: --workers must be a positive integer or "auto", got "${value}"\n`);
+    return null;
+  }
+  return n;
+}
+
 function missingConfig(): number {
   process.stderr.write(`interchange: --config FILE is required\n\n${USAGE}`);
   return 2;
@@ -73,8 +90,7 @@ main(process.argv.slice(2)).then(
     if (code !== -1) process.exitCode = code;
   },
   (error: unknown) => {
-    if (isBootError(error)) process.stderr.write(`interchange: ${error.code}: ${error.message}\n`);
-    else process.stderr.write(`interchange: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(failureText(error));
     process.exitCode = 1;
   },
 );

@@ -2,6 +2,7 @@ import type { LiveOutcome } from '../admin/live-routes.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { listen } from '../server/listen.js';
 import { createLiveGateway } from '../server/live-config.js';
+import { WORKERS_CHANNEL, type WorkerChannel } from '../server/worker-channel.js';
 
 export interface RunGatewayOptions {
   /** Overrides `server.port` (and `PORT`). */
@@ -12,6 +13,12 @@ export interface RunGatewayOptions {
   graphiqlDefaultQuery?: string;
   /** Variables for `${VAR}`. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * This process is a worker of `serve --workers N`: its log lines name it (`worker`, `pid`), it tells the primary
+   * when it serves instead of printing the URL (the primary prints it once), and it stops on the signals the
+   * primary passes on. Default: a process of its own.
+   */
+  worker?: WorkerChannel;
 }
 
 /**
@@ -21,13 +28,17 @@ export interface RunGatewayOptions {
  * in-flight requests get `server.shutdownTimeoutMs` to finish, pools close, and the process exits 0.
  */
 export async function runGateway(file: string, options: RunGatewayOptions = {}): Promise<void> {
-  const logger = options.logger ?? createLogger();
+  const { worker } = options;
+  const baseLogger = options.logger ?? createLogger();
+  const logger = worker ? baseLogger.child({ worker: worker.index, pid: process.pid }) : baseLogger;
+  const who = worker ? `worker ${worker.index}: ` : '';
   const live = await createLiveGateway({
     file,
     logger,
     ...(options.env ? { env: options.env } : {}),
     ...(options.graphiqlDefaultQuery !== undefined ? { graphiqlDefaultQuery: options.graphiqlDefaultQuery } : {}),
-    onOutcome: (outcome) => printOutcome(file, outcome),
+    onOutcome: (outcome) => printOutcome(file, outcome, who),
+    ...(worker ? { worker } : {}),
   });
   const { gateway } = live;
   const config = gateway.startedWith;
@@ -37,10 +48,11 @@ export async function runGateway(file: string, options: RunGatewayOptions = {}):
   live.listening(server.origin);
   const current = gateway.current;
   logger.info({ url: server.url, sources: [...current.sources.keys()], missing: current.missing, version: live.version }, 'gateway ready');
-  process.stdout.write(`Interchange is serving ${current.sources.size} sources at ${server.url}\n`);
-  for (const missing of current.missing) process.stdout.write(`Interchange: source ${missing.name} is left out until its schema loads (${missing.reason})\n`);
+  if (worker) worker.send({ channel: WORKERS_CHANNEL, type: 'ready', url: server.url, sources: current.sources.size, pid: process.pid });
+  else process.stdout.write(`Interchange is serving ${current.sources.size} sources at ${server.url}\n`);
+  for (const missing of current.missing) process.stdout.write(`Interchange: ${who}source ${missing.name} is left out until its schema loads (${missing.reason})\n`);
 
-  const onHangup = () => void live.reload('signal').then((outcome) => printOutcome(file, outcome));
+  const onHangup = () => void live.reload('signal').then((outcome) => printOutcome(file, outcome, who));
   process.on('SIGHUP', onHangup);
 
   let stopping = false;
@@ -61,18 +73,21 @@ export async function runGateway(file: string, options: RunGatewayOptions = {}):
     logger.info('stopped');
     process.exit(0);
   }
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // A worker gets Ctrl-C twice (from the terminal's process group and passed on by the primary): the second
+  // must not kill it half-way through its graceful stop, as Node's default action would.
+  const onSignal = worker ? process.on.bind(process) : process.once.bind(process);
+  onSignal('SIGINT', () => void stop('SIGINT'));
+  onSignal('SIGTERM', () => void stop('SIGTERM'));
 }
 
 /** What the operator sees of a reload on the terminal, beside the log line. */
-function printOutcome(file: string, outcome: LiveOutcome): void {
+function printOutcome(file: string, outcome: LiveOutcome, who = ''): void {
   if (outcome.status === 'applied') {
-    process.stdout.write(`Interchange reloaded ${file} (version ${outcome.version}${outcome.trigger === 'retry' ? ', a source came back' : ''})\n`);
-    if (outcome.needRestart?.length) process.stdout.write(`Interchange: ${outcome.needRestart.join(', ')} only change on restart\n`);
+    process.stdout.write(`Interchange ${who}reloaded ${file} (version ${outcome.version}${outcome.trigger === 'retry' ? ', a source came back' : ''})\n`);
+    if (outcome.needRestart?.length) process.stdout.write(`Interchange: ${who}${outcome.needRestart.join(', ')} only change on restart\n`);
   } else if (outcome.status !== 'unchanged') {
     const problems = (outcome.problems ?? []).map((p) => `  ${p.file}: ${p.at || '(root)'}: ${p.message}`).join('\n');
     const breaking = (outcome.changes?.breaking ?? []).map((c) => `  breaking: ${c.message}`).join('\n');
-    process.stderr.write(`interchange: reload of ${file} failed, keeping the running configuration\n${outcome.code ? `${outcome.code}: ` : ''}${outcome.message ?? outcome.status}\n${problems}${breaking}\n`);
+    process.stderr.write(`interchange: ${who}reload of ${file} failed, keeping the running configuration\n${outcome.code ? `${outcome.code}: ` : ''}${outcome.message ?? outcome.status}\n${problems}${breaking}\n`);
   }
 }

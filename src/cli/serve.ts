@@ -1,7 +1,32 @@
+import cluster from 'node:cluster';
+import { answerMetricsCollections } from '../server/worker-metrics.js';
+import { processWorkerChannel, WORKERS_CHANNEL } from '../server/worker-channel.js';
+import { failureText } from './failure-text.js';
 import { runGateway } from './run-gateway.js';
+import { runPrimary } from './serve-workers.js';
 
-/** `interchange serve --config FILE [--port N]`; boot errors at start propagate to main, which exits 1. */
-export async function runServe(options: { config: string; port?: number }): Promise<number> {
+/**
+ * `interchange serve --config FILE [--port N] [--workers N]`; boot errors at start propagate to main, which exits 1.
+ * With more than one worker this process is the primary (it serves no GraphQL; `serve-workers.ts`) and each
+ * worker, forked with the same command line, runs the gateway.
+ */
+export async function runServe(options: { config: string; port?: number; workers?: number }): Promise<number> {
+  const worker = cluster.isWorker ? processWorkerChannel() : undefined;
+  if (worker) {
+    answerMetricsCollections();
+    try {
+      await runGateway(options.config, { port: options.port, worker });
+    } catch (error) {
+      // The primary prints it once (not once per worker) and decides whether to try again or give up.
+      await new Promise<void>((resolve) => {
+        if (!process.connected) return resolve();
+        process.send!({ channel: WORKERS_CHANNEL, type: 'failed', text: failureText(error) }, undefined, {}, () => resolve());
+      });
+      process.exit(1);
+    }
+    return -1;
+  }
+  if ((options.workers ?? 1) > 1) return runPrimary({ file: options.config, port: options.port, workers: options.workers! });
   // Every input is watched: a valid edit is applied without a restart, an invalid one is reported and ignored.
   await runGateway(options.config, { port: options.port });
   return -1;

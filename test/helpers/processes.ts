@@ -75,13 +75,16 @@ export async function startBackendProcess(name: 'inventory' | 'logistics' | 'ord
 }
 
 /**
- * `interchange serve` in a child process; resolves with its GraphQL URL. With `adjustableClock`, the process's
- * `Date.now()` moves forward by `CLOCK_STEP_MS` at each `advanceClock()` (test/fixtures/adjustable-clock.ts).
+ * `interchange serve` in a child process (`--workers N` with `workers`); resolves with its GraphQL URL. With
+ * `adjustableClock`, the process's `Date.now()` moves forward by `CLOCK_STEP_MS` at each `advanceClock()`
+ * (test/fixtures/adjustable-clock.ts).
  */
-export async function startGatewayProcess(config: string, env: Record<string, string> = {}, options: { adjustableClock?: boolean } = {}) {
-  const handle = await startProcess('src/cli/main.ts', ['serve', '--config', config, '--port', '0'], {
+export async function startGatewayProcess(config: string, env: Record<string, string> = {}, options: { adjustableClock?: boolean; workers?: number } = {}) {
+  const workers = options.workers === undefined ? [] : ['--workers', String(options.workers)];
+  const handle = await startProcess('src/cli/main.ts', ['serve', '--config', config, '--port', '0', ...workers], {
     env,
-    ready: /(http:\/\/\S+\/graphql)/,
+    // With workers, the primary's line once every worker serves (each worker logs its URL before that).
+    ready: options.workers === undefined ? /(http:\/\/\S+\/graphql)/ : /Interchange is serving \d+ sources at (http:\/\/\S+\/graphql) with/,
     ...(options.adjustableClock ? { preload: ['test/fixtures/adjustable-clock.ts'] } : {}),
   });
   return Object.assign(handle, {

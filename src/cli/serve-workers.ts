@@ -1,0 +1,185 @@
+import cluster, { type Worker } from 'node:cluster';
+import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
+import { createLogger } from '../observability/logger.js';
+import { createPrimaryAbuseDetection } from '../security/shared-abuse-detector.js';
+import { startingConfig } from '../server/live-config.js';
+import { isChannelMessage, WORKER_ENV, WORKERS_CHANNEL, type WorkerMessage } from '../server/worker-channel.js';
+import { createMetricsCollector } from '../server/worker-metrics.js';
+import { createRestartPolicy, type RestartPolicyOptions } from './worker-restarts.js';
+
+export interface PrimaryOptions {
+  file: string;
+  /** Overrides `server.port` (and `PORT`); every worker listens on it, through the primary. */
+  port?: number | undefined;
+  /** How many workers (2 or more). */
+  workers: number;
+  /** Replacing workers that exit. */
+  restarts?: RestartPolicyOptions;
+  /** A worker slot that failed to start this many times in a row while no worker serves makes the primary give up. Default 5. */
+  maxStartFailures?: number;
+}
+
+/** One worker slot: the process serving it now (if any) and what it said. */
+interface Slot {
+  readonly index: number;
+  worker: Worker | undefined;
+  ready: boolean;
+  startedAt: number;
+  /** What the worker printed when it failed to start (its boot error). */
+  failure: string | undefined;
+  restart: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The primary of `interchange serve --workers N` (Node's cluster module, as Hive Gateway's `--fork`): it serves
+ * no GraphQL. It checks the config (so a bad one exits 1 naming the file, key and problem before any worker is
+ * forked), then forks N workers that share one listening socket (the cluster module hands connections out
+ * round-robin on Linux), and:
+ *  - replaces a worker that exits unexpectedly, with back-off (`worker-restarts.ts`); gives up, exit 1, when a
+ *    worker cannot start at start-up, or when none serves and one slot failed to start `maxStartFailures` times;
+ *  - on SIGTERM or SIGINT passes the signal to every worker (each shuts down gracefully: /readyz 503 at once,
+ *    in-flight requests finish) and exits 0 once all have exited; SIGHUP is passed to every worker (a reload);
+ *  - holds what the workers share: memory rate-limit counters (rate-limiter-flexible's `RateLimiterClusterMaster`),
+ *    abuse detection (`security/shared-abuse-detector.ts`), the collection of every worker's metrics
+ *    (`server/worker-metrics.ts`), and passes an admin reload or cache purge made on one worker on to the others.
+ * Resolves -1 once every worker serves (the primary keeps running), or 1 after giving up at start-up.
+ */
+export async function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { config } = startingConfig(options.file);
+  const logger = createLogger().child({ role: 'primary', pid: process.pid });
+  const count = options.workers;
+  const maxStartFailures = options.maxStartFailures ?? 5;
+  const policy = createRestartPolicy(options.restarts);
+  process.stdout.write(`Interchange: starting ${count} workers\n`);
+
+  // Made before any worker is forked: a worker's limiter announces itself once, at its construction.
+  new RateLimiterClusterMaster();
+  const metrics = createMetricsCollector();
+  const slots: Slot[] = Array.from({ length: count }, (_, i) => ({ index: i + 1, worker: undefined, ready: false, startedAt: 0, failure: undefined, restart: undefined }));
+  const slotOf = (worker: Worker) => slots.find((slot) => slot.worker === worker);
+  const serving = () => slots.filter((slot) => slot.ready && slot.worker).map((slot) => slot.worker!);
+  const send = (worker: Worker, message: WorkerMessage) => {
+    try {
+      if (worker.isConnected()) worker.send(message);
+    } catch (err) {
+      logger.debug({ err }, 'a message to a worker that is going away was lost');
+    }
+  };
+  const abuse = createPrimaryAbuseDetection<Worker>({ send, workers: serving });
+
+  let startedUp = false;
+  let stopping: { signal: NodeJS.Signals; killed: boolean } | undefined;
+  let settleStart!: (code: number) => void;
+  const started = new Promise<number>((resolve) => (settleStart = resolve));
+
+  function fork(slot: Slot): void {
+    slot.restart = undefined;
+    slot.ready = false;
+    slot.failure = undefined;
+    slot.startedAt = Date.now();
+    slot.worker = cluster.fork({ [WORKER_ENV.index]: String(slot.index), [WORKER_ENV.count]: String(count) });
+  }
+
+  cluster.on('message', (worker, message: unknown) => {
+    const slot = slotOf(worker);
+    if (!slot) return;
+    if (abuse.receive(worker, message) || metrics.receive((reply) => send(worker, reply), message)) return;
+    if (!isChannelMessage(message, WORKERS_CHANNEL)) return;
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        policy.ready(slot.index);
+        abuse.welcome(worker);
+        if (!startedUp && slots.every((s) => s.ready)) {
+          startedUp = true;
+          const pids = slots.map((s) => s.worker!.process.pid).join(', ');
+          process.stdout.write(`Interchange is serving ${String(message['sources'])} sources at ${String(message['url'])} with ${count} workers (pids ${pids})\n`);
+          logger.info({ url: message['url'], workers: count }, 'every worker serves');
+          settleStart(-1);
+        } else if (startedUp) {
+          process.stdout.write(`Interchange: worker ${slot.index} serves again (pid ${worker.process.pid})\n`);
+        }
+        return;
+      case 'failed':
+        slot.failure = String(message['text']);
+        return;
+      case 'reload':
+      case 'purge':
+        // Made through the admin API of one worker: the others do it too.
+        for (const other of serving()) if (other !== worker) send(other, message);
+        return;
+    }
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    // Its last messages (why it failed to start) may still be in the pipe: they are all read once it disconnects.
+    if (worker.isConnected()) worker.once('disconnect', () => exited(worker, code, signal));
+    else exited(worker, code, signal);
+  });
+  function exited(worker: Worker, code: number | null, signal: string | null): void {
+    const slot = slotOf(worker);
+    if (!slot) return;
+    slot.worker = undefined;
+    const wasReady = slot.ready;
+    slot.ready = false;
+    if (stopping) {
+      if (slots.every((s) => !s.worker)) finish();
+      return;
+    }
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (!startedUp) {
+      process.stderr.write(slot.failure ?? `interchange: worker ${slot.index} exited (${how}) before it was serving\n`);
+      process.stderr.write(`interchange: worker ${slot.index} of ${count} could not start; stopping\n`);
+      stop('SIGTERM', 1);
+      return;
+    }
+    const delayMs = policy.delayAfter(slot.index, { wasReady, uptimeMs: Date.now() - slot.startedAt });
+    if (!wasReady && serving().length === 0 && policy.startFailures(slot.index) >= maxStartFailures) {
+      process.stderr.write(slot.failure ?? '');
+      process.stderr.write(`interchange: worker ${slot.index} failed to start ${policy.startFailures(slot.index)} times in a row and no worker serves; giving up\n`);
+      stop('SIGTERM', 1);
+      return;
+    }
+    logger.error({ worker: slot.index, workerPid: worker.process.pid, code, signal, delayMs }, 'a worker exited; starting another');
+    process.stderr.write(`interchange: worker ${slot.index} (pid ${worker.process.pid}) exited (${how}); starting another in ${delayMs} ms\n${wasReady ? '' : (slot.failure ?? '')}`);
+    slot.restart = setTimeout(() => fork(slot), delayMs);
+  }
+
+  let exitCode = 0;
+  let forceKill: NodeJS.Timeout | undefined;
+  function stop(signal: NodeJS.Signals, code = 0): void {
+    if (stopping) return;
+    stopping = { signal, killed: false };
+    exitCode = code;
+    for (const slot of slots) clearTimeout(slot.restart);
+    const alive = slots.filter((slot) => slot.worker);
+    if (alive.length === 0) return finish();
+    logger.info({ signal, workers: alive.length }, 'stopping every worker');
+    for (const slot of alive) slot.worker!.process.kill(signal);
+    // Each worker bounds its own shutdown (grace, then shutdownTimeoutMs for requests in flight); one that is stuck
+    // past that, and a margin, is killed so the primary does exit.
+    const boundMs = (signal === 'SIGTERM' ? config.server.shutdownGraceMs : 0) + config.server.shutdownTimeoutMs + 10_000;
+    forceKill = setTimeout(() => {
+      stopping!.killed = true;
+      for (const slot of slots) slot.worker?.process.kill('SIGKILL');
+    }, boundMs);
+    forceKill.unref();
+  }
+  function finish(): void {
+    clearTimeout(forceKill);
+    const code = stopping?.killed ? 1 : exitCode;
+    logger.info({ code }, 'every worker stopped');
+    if (!startedUp) settleStart(code);
+    else process.exit(code);
+  }
+
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    // Only to workers that serve: one still starting reads the files as they are now, and has no handler yet.
+    for (const worker of serving()) worker.process.kill('SIGHUP');
+  });
+
+  for (const slot of slots) fork(slot);
+  return started;
+}
