@@ -1,9 +1,6 @@
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { runCheck } from './check.js';
-import { runDemo } from './demo.js';
 import { failureText } from './failure-text.js';
-import { runServe } from './serve.js';
 
 const USAGE = `Usage:
   interchange serve --config FILE [--port N] [--workers N|auto]
@@ -41,16 +38,22 @@ async function main(argv: string[]): Promise<number> {
   const latencyMs = parseIntOption('latency-ms', values['latency-ms']);
   const workers = parseWorkers(values['workers']);
   if (port === null || latencyMs === null || workers === null) return 2;
+  if (values['workers'] !== undefined && command !== 'serve') {
+    process.stderr.write(`interchange: --workers applies to serve only\n\n${USAGE}`);
+    return 2;
+  }
   const config = typeof values['config'] === 'string' ? values['config'] : undefined;
   switch (command) {
     case 'serve':
       if (!config) return missingConfig();
-      return runServe({ config, workers, ...(port !== undefined ? { port } : {}) });
+      // Each command loads only what it runs: the primary of `serve --workers N` serves no GraphQL, and its
+      // memory stays that of a small process rather than a gateway's.
+      return (await import('./serve.js')).runServe({ config, workers, ...(port !== undefined ? { port } : {}) });
     case 'check':
       if (!config) return missingConfig();
-      return runCheck({ config, printSchema: values['print-schema'] === true });
+      return (await import('./check.js')).runCheck({ config, printSchema: values['print-schema'] === true });
     case 'demo':
-      return runDemo({ ...(port !== undefined ? { port } : {}), ...(latencyMs !== undefined ? { latencyMs } : {}) });
+      return (await import('./demo.js')).runDemo({ ...(port !== undefined ? { port } : {}), ...(latencyMs !== undefined ? { latencyMs } : {}) });
     default:
       process.stderr.write(`interchange: unknown command "${command}"\n\n${USAGE}`);
       return 2;

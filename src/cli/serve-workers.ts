@@ -2,9 +2,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { createLogger } from '../observability/logger.js';
 import { createPrimaryAbuseDetection } from '../security/shared-abuse-detector.js';
-import { startingConfig } from '../server/live-config.js';
 import { isChannelMessage, WORKER_ENV, WORKERS_CHANNEL, type WorkerMessage } from '../server/worker-channel.js';
 import { createMetricsCollector } from '../server/worker-metrics.js';
+import { checkConfigInThread } from './config-check.js';
 import { createRestartPolicy, type RestartPolicyOptions } from './worker-restarts.js';
 
 export interface PrimaryOptions {
@@ -32,9 +32,9 @@ interface Slot {
 
 /**
  * The primary of `interchange serve --workers N` (Node's cluster module, as Hive Gateway's `--fork`): it serves
- * no GraphQL. It checks the config (so a bad one exits 1 naming the file, key and problem before any worker is
- * forked), then forks N workers that share one listening socket (the cluster module hands connections out
- * round-robin on Linux), and:
+ * no GraphQL. It checks the config in a thread (so a bad one exits 1 naming the file, key and problem before any
+ * worker is forked, and the primary does not keep what checking it loads), then forks N workers that share one
+ * listening socket (the cluster module hands connections out round-robin on Linux), and:
  *  - replaces a worker that exits unexpectedly, with back-off (`worker-restarts.ts`); gives up, exit 1, when a
  *    worker cannot start at start-up, or when none serves and one slot failed to start `maxStartFailures` times;
  *  - on SIGTERM or SIGINT passes the signal to every worker (each shuts down gracefully: /readyz 503 at once,
@@ -45,7 +45,12 @@ interface Slot {
  * Resolves -1 once every worker serves (the primary keeps running), or 1 after giving up at start-up.
  */
 export async function runPrimary(options: PrimaryOptions): Promise<number> {
-  const { config } = startingConfig(options.file);
+  const checked = await checkConfigInThread(options.file);
+  if (!checked.ok) {
+    process.stderr.write(checked.text);
+    return 1;
+  }
+  const { shutdownGraceMs, shutdownTimeoutMs } = checked;
   const logger = createLogger().child({ role: 'primary', pid: process.pid });
   const count = options.workers;
   const maxStartFailures = options.maxStartFailures ?? 5;
@@ -158,7 +163,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     for (const slot of alive) slot.worker!.process.kill(signal);
     // Each worker bounds its own shutdown (grace, then shutdownTimeoutMs for requests in flight); one that is stuck
     // past that, and a margin, is killed so the primary does exit.
-    const boundMs = (signal === 'SIGTERM' ? config.server.shutdownGraceMs : 0) + config.server.shutdownTimeoutMs + 10_000;
+    const boundMs = (signal === 'SIGTERM' ? shutdownGraceMs : 0) + shutdownTimeoutMs + 10_000;
     forceKill = setTimeout(() => {
       stopping!.killed = true;
       for (const slot of slots) slot.worker?.process.kill('SIGKILL');

@@ -2,8 +2,6 @@ import cluster from 'node:cluster';
 import { answerMetricsCollections } from '../server/worker-metrics.js';
 import { processWorkerChannel, WORKERS_CHANNEL } from '../server/worker-channel.js';
 import { failureText } from './failure-text.js';
-import { runGateway } from './run-gateway.js';
-import { runPrimary } from './serve-workers.js';
 
 /**
  * `interchange serve --config FILE [--port N] [--workers N]`; boot errors at start propagate to main, which exits 1.
@@ -15,6 +13,7 @@ export async function runServe(options: { config: string; port?: number; workers
   if (worker) {
     answerMetricsCollections();
     try {
+      const { runGateway } = await import('./run-gateway.js');
       await runGateway(options.config, { port: options.port, worker });
     } catch (error) {
       // The primary prints it once (not once per worker) and decides whether to try again or give up.
@@ -26,8 +25,10 @@ export async function runServe(options: { config: string; port?: number; workers
     }
     return -1;
   }
-  if ((options.workers ?? 1) > 1) return runPrimary({ file: options.config, port: options.port, workers: options.workers! });
+  // The primary loads no gateway (see main.ts): only the config check and what the workers share.
+  if ((options.workers ?? 1) > 1) return (await import('./serve-workers.js')).runPrimary({ file: options.config, port: options.port, workers: options.workers! });
   // Every input is watched: a valid edit is applied without a restart, an invalid one is reported and ignored.
+  const { runGateway } = await import('./run-gateway.js');
   await runGateway(options.config, { port: options.port });
   return -1;
 }

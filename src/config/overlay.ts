@@ -5,7 +5,7 @@ import { parseDocument, stringify } from 'yaml';
 import { ConfigInvalidError, isBootError, type Problem } from '../errors.js';
 import { sourceKindOf, SOURCE_KIND_NAMES } from '../sources/registry.js';
 import { interpolateEnv } from './interpolate.js';
-import { validateConfig, type GatewayConfig, type LoadConfigOptions } from './load.js';
+import { readConfigDocument, validateConfig, type GatewayConfig, type LoadConfigOptions } from './load.js';
 
 /**
  * What the admin API changed on top of the config file: sources put (one `sources:` entry as the API received
@@ -175,4 +175,15 @@ export function stateDigest(state: ConfigState, config: GatewayConfig): string {
     }
   }
   return hash.digest('hex');
+}
+
+/**
+ * The config a live gateway starts from: the file with `registered.yaml` of its state directory applied, validated
+ * (every problem named with its file and key), no source loaded. `serve --workers N` checks it before forking.
+ */
+export function startingConfig(file: string, env: Readonly<Record<string, string | undefined>> = process.env): { state: ConfigState; config: GatewayConfig } {
+  const path = resolve(file);
+  const document = readConfigDocument(path);
+  const state: ConfigState = { document, overlay: readOverlay(stateDirOf(document, path, env)) };
+  return { state, config: composeConfig(state, path, { env }).config };
 }

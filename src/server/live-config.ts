@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { buildSchema, printSchema } from 'graphql';
 import type { ClusterView, LiveAdmin, LiveOutcome, ProposedChange } from '../admin/live-routes.js';
-import { readConfigDocument, type GatewayConfig } from '../config/load.js';
+import { readConfigDocument } from '../config/load.js';
 import {
   composeConfig,
   inputFiles,
   OVERLAY_FILE,
   readOverlay,
   relabelInline,
+  startingConfig,
   stateDigest,
   stateDirOf,
   writeOverlay,
@@ -474,17 +475,6 @@ export async function createLiveGateway(options: LiveGatewayOptions): Promise<Li
       await cluster?.[Symbol.asyncDispose]();
     },
   };
-}
-
-/**
- * The config a live gateway starts from: the file with `registered.yaml` of its state directory applied, validated
- * (every problem named with its file and key), no source loaded. `serve --workers N` checks it before forking.
- */
-export function startingConfig(file: string, env: Readonly<Record<string, string | undefined>> = process.env): { state: ConfigState; config: GatewayConfig } {
-  const path = resolve(file);
-  const document = readConfigDocument(path);
-  const state: ConfigState = { document, overlay: readOverlay(stateDirOf(document, path, env)) };
-  return { state, config: composeConfig(state, path, { env }).config };
 }
 
 /** Whether the config file's own document has a source of that name. */
