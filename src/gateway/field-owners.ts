@@ -67,6 +67,18 @@ export function buildFieldOwners(sources: Iterable<Pick<SourceRuntime, 'name' | 
  * before anything runs. Fields on interfaces and unions are matched on each possible object type.
  */
 export function ownersSelectedBy(generation: { readonly schema: GraphQLSchema; readonly owners: FieldOwners }, document: DocumentNode): FieldOwner[] {
+  // yoga's parser cache hands the same DocumentNode to every request with the same text: walked once per
+  // document and generation (the owners map belongs to one generation).
+  let byDocument = selectedByOwners.get(generation.owners);
+  if (!byDocument) selectedByOwners.set(generation.owners, (byDocument = new WeakMap()));
+  let selected = byDocument.get(document);
+  if (!selected) byDocument.set(document, (selected = walkOwners(generation, document)));
+  return selected;
+}
+
+const selectedByOwners = new WeakMap<FieldOwners, WeakMap<DocumentNode, FieldOwner[]>>();
+
+function walkOwners(generation: { readonly schema: GraphQLSchema; readonly owners: FieldOwners }, document: DocumentNode): FieldOwner[] {
   const { owners, schema } = generation;
   const found = new Map<string, FieldOwner>();
   const typeInfo = new TypeInfo(schema);

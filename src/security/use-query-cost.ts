@@ -15,10 +15,23 @@ export interface QueryCostOptions {
  * is kept on the caller for cost-weighted rate limits.
  */
 export function useQueryCost(options: QueryCostOptions): Plugin {
+  // A document without variables costs the same every time (yoga's parser cache hands the same DocumentNode to
+  // every request with the same text): computed once per document, schema, operation and settings.
+  const costs = new WeakMap<DocumentNode, Map<string, { schema: GraphQLSchema; settings: QueryCostSettings; cost: number }>>();
+  function costOf(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined, settings: QueryCostSettings): number {
+    if (variables && Object.keys(variables).length > 0) return queryCost(schema, document, operationName, variables, settings);
+    let byOperation = costs.get(document);
+    if (!byOperation) costs.set(document, (byOperation = new Map()));
+    const known = byOperation.get(operationName ?? '');
+    if (known && known.schema === schema && known.settings === settings) return known.cost;
+    const cost = queryCost(schema, document, operationName, variables, settings);
+    byOperation.set(operationName ?? '', { schema, settings, cost });
+    return cost;
+  }
   function check(request: Request | undefined, schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined) {
     if (!request) return undefined;
     const settings = options.settings(request);
-    const cost = queryCost(schema, document, operationName, variables, settings);
+    const cost = costOf(schema, document, operationName, variables, settings);
     const caller = requestStateOf({ request }).caller;
     if (caller) caller.cost = cost;
     if (cost <= settings.max) return undefined;
