@@ -79,6 +79,11 @@ interface Flags {
   auth: boolean;
   /** Also measure the gateway with tracing exported over OTLP/HTTP to a local receiver (issue 12). */
   otlp: boolean;
+  /**
+   * `interchange serve --workers N` for the gateway (1: one process, as by default). Its CPU and memory are those
+   * of the primary and every worker together. Not with --pin: N workers pinned to one core would share it.
+   */
+  workers: number;
 }
 
 function readFlags(argv: string[]): Flags {
@@ -102,6 +107,7 @@ function readFlags(argv: string[]): Flags {
       phase: { type: 'string' },
       auth: { type: 'boolean', default: false },
       otlp: { type: 'boolean', default: false },
+      workers: { type: 'string', default: '1' },
     },
     strict: true,
   });
@@ -115,6 +121,8 @@ function readFlags(argv: string[]): Flags {
   if (values.cache === true && values.auth === true) throw new RangeError('--cache and --auth are separate runs');
   if (values.cache === true && values.otlp === true) throw new RangeError('--otlp is not supported with --cache');
   if (values.auth === true && values.otlp === true) throw new RangeError('--otlp is not supported with --auth');
+  const workers = positiveInt('workers', values.workers!);
+  if (workers > 1 && values.pin === true) throw new RangeError('--workers N > 1 is measured unpinned: N workers pinned to one core would share it');
   return {
     durationSeconds: positiveInt('duration', values.duration ?? (quick ? '5' : '15')),
     warmupSeconds: positiveInt('warmup', values.warmup ?? (quick ? '2' : '5'), 0),
@@ -132,6 +140,7 @@ function readFlags(argv: string[]): Flags {
     phaseSeconds: positiveInt('phase', values.phase ?? (quick ? '6' : '15')),
     auth: values.auth === true,
     otlp: values.otlp === true,
+    workers,
   };
 }
 
@@ -201,6 +210,8 @@ interface Backends {
 const pinning: { server?: string; others?: string } = {};
 /** Node flags of the measured servers (gateway and baseline alike): the young generation's size. */
 const serverNodeArgs: string[] = [];
+/** `--workers` of the gateway (set from the flags before anything starts). */
+let gatewayWorkers = 1;
 
 async function startBackends(latencyMs: number, label: string): Promise<Backends> {
   const backends = await startChild({
@@ -227,7 +238,7 @@ function startGateway(options: { configFile: string; env: Record<string, string>
     // (e.g. `--heap-prof --heap-prof-dir DIR`, or `--heapsnapshot-signal=SIGUSR2` and `kill -USR2 <pid>` mid-run).
     nodeArgs: [...serverNodeArgs, ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []), ...(process.env['BENCH_GATEWAY_NODE_ARGS']?.split(' ').filter(Boolean) ?? [])],
     entry: 'dist/cli/main.js',
-    args: ['serve', '--config', options.configFile, '--port', '0'],
+    args: ['serve', '--config', options.configFile, '--port', '0', ...(gatewayWorkers > 1 ? ['--workers', String(gatewayWorkers)] : [])],
     // No info logs: nothing is logged per request at info anyway, and the start-up lines are not needed.
     env: { ...options.env, LOG_LEVEL: 'warn' },
     cwd: ROOT,
@@ -698,6 +709,7 @@ function buildCompiledEntries(): void {
 async function main(): Promise<void> {
   const flags = readFlags(process.argv.slice(2));
   if (flags.semiSpaceMB > 0) serverNodeArgs.push(`--max-semi-space-size=${flags.semiSpaceMB}`);
+  gatewayWorkers = flags.workers;
   if (flags.pin) {
     pinning.server = '1';
     pinning.others = '0';
@@ -740,7 +752,7 @@ async function main(): Promise<void> {
       return;
     }
     const configFile = writeBenchConfig(tempDir, { dedupe: flags.dedupe });
-    const mode = `cache off, request coalescing ${flags.dedupe ? 'on (sources\' default)' : 'off (dedupe: false)'}, ${flags.pin ? 'servers pinned to CPU 1' : 'unpinned'}, semi-space ${flags.semiSpaceMB > 0 ? `${flags.semiSpaceMB} MB` : 'V8 default'}`;
+    const mode = `cache off, request coalescing ${flags.dedupe ? 'on (sources\' default)' : 'off (dedupe: false)'}, ${flags.pin ? 'servers pinned to CPU 1' : 'unpinned'}, semi-space ${flags.semiSpaceMB > 0 ? `${flags.semiSpaceMB} MB` : 'V8 default'}${flags.workers > 1 ? `, gateway with ${flags.workers} workers (CPU and RSS of all its processes)` : ''}`;
     process.stdout.write(`Interchange bench: ${flags.connections} connections, ${flags.warmupSeconds} s warm-up + ${flags.durationSeconds} s measured, ${mode}\n`);
 
     // ---- throughput: backends at 0 ms, gateway and baseline measured one after the other
@@ -878,7 +890,7 @@ async function main(): Promise<void> {
     );
     const chart = renderChart({
       title: 'Seed order query: gateway vs a hand-written aggregator',
-      subtitle: `${flags.connections} connections, ${flags.durationSeconds} s, ${flags.pin ? 'servers pinned to one core' : 'unpinned'}, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`,
+      subtitle: `${flags.connections} connections, ${flags.durationSeconds} s, ${flags.pin ? 'servers pinned to one core' : 'unpinned'}${flags.workers > 1 ? `, gateway ${flags.workers} workers` : ''}, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`,
       series: [
         { label: 'Interchange gateway', cpuMicrosPerRequest: gateway.cpuMicrosPerRequest, peakRssMB: gateway.peakRssMB, idleRssMB: idleRssMB.gateway },
         { label: 'direct-call baseline', cpuMicrosPerRequest: baseline.cpuMicrosPerRequest, peakRssMB: baseline.peakRssMB, idleRssMB: idleRssMB.baseline },

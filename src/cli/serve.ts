@@ -11,6 +11,14 @@ import { failureText } from './failure-text.js';
 export async function runServe(options: { config: string; port?: number; workers?: number }): Promise<number> {
   const worker = cluster.isWorker ? processWorkerChannel() : undefined;
   if (worker) {
+    // Node's cluster module tells the primary when a worker's server closes. With the primary killed while this
+    // worker stops gracefully, that write fails (EPIPE) before the disconnect is read, and is emitted as 'error' on
+    // cluster.worker, where nothing listening would crash the worker half-way through its stop. The worker exits on
+    // the disconnect anyway (Node's cluster child does), so an error of the lost channel is dropped.
+    cluster.worker?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_IPC_CHANNEL_CLOSED' || !process.connected) return;
+      throw error;
+    });
     answerMetricsCollections();
     try {
       const { runGateway } = await import('./run-gateway.js');
