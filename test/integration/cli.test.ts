@@ -98,6 +98,20 @@ describe('the interchange CLI', () => {
     expect(stderr).toContain(`${file}: sources[0].operations.reviewsByProdcut: "reviews" has no field "reviewsByProdcut"`);
   });
 
+  it('started as a command (its shebang, as npm links it), runs with the young generation sized for a gateway', async () => {
+    using dir = tempDir();
+    // A preload that reports the flags node was started with, then ends the process before the CLI runs.
+    const preload = dir.write('report.cjs', "process.stdout.write(JSON.stringify(process.execArgv)); process.exit(0);");
+    const execArgv = await new Promise<string>((resolve, reject) => {
+      const child = spawn(bin, ['--help'], { cwd: root, env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+      child.on('error', reject);
+      child.on('close', () => resolve(stdout));
+    });
+    expect(JSON.parse(execArgv)).toContain('--max-semi-space-size=32');
+  });
+
   it('rejects unknown commands and flags with usage and exit 2', async () => {
     expect((await run(['frobnicate'])).code).toBe(2);
     const { code, stderr } = await run(['serve', '--config', 'x', '--colour']);
