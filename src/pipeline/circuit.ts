@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { BreakerConfig } from '../sources/resilience-config.js';
 import { TransportError } from '../sources/types.js';
-import { countsAgainstBackend } from './failures.js';
+import { countsAgainstBackend, saysNothingOfBackend } from './failures.js';
 
 /** A breaker's settings with their defaults applied (see `breakerSchema` for what each means). */
 export interface CircuitSettings {
@@ -52,14 +52,16 @@ export interface CircuitOptions {
  * failures once `minCalls` calls were made, half-open after `openMs` with exactly one probe call let through
  * (its `pendingClose`), closed again when the probe succeeds. Our own timeout stage bounds the calls, so
  * opossum's timeout is off, and so are its latency percentiles and snapshots (work per call nobody reads).
- * Errors that are not the backend's fault pass through without counting (its `errorFilter`).
+ * Errors that are not the backend's fault pass through without counting (its `errorFilter`), except that a
+ * half-open probe ending with no answer at all does not close it.
  *
  * Added here, because opossum has no such trip: `consecutiveFailures` failures in a row open it too. Under load,
  * the window still holds the thousands of successes from before a backend froze, which keep the error rate low
  * for up to `windowMs`; a run of failures in a row says at once what the rate says only later.
  */
 export function createCircuit(settings: CircuitSettings, options: CircuitOptions): Circuit {
-  const breaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
+  const countsAsFailure = options.countsAsFailure ?? countsAgainstBackend;
+  const breaker: CircuitBreaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
     timeout: false,
     errorThresholdPercentage: settings.errorPercent,
     volumeThreshold: settings.minCalls,
@@ -68,7 +70,10 @@ export function createCircuit(settings: CircuitSettings, options: CircuitOptions
     resetTimeout: settings.openMs,
     rollingPercentilesEnabled: false,
     enableSnapshots: false,
-    errorFilter: (error: unknown) => !(options.countsAsFailure ?? countsAgainstBackend)(error),
+    // opossum takes a filtered error as a success, which closes a half-open breaker. A probe that got no answer
+    // (its budget ran out, the client went away) is not one: it counts as a failed probe instead, so the breaker
+    // opens again for openMs and the next probe decides. (opossum offers no way to hand the probe slot back.)
+    errorFilter: (error: unknown): boolean => !countsAsFailure(error) && !(breaker.halfOpen && saysNothingOfBackend(error)),
   });
   let failuresInRow = 0;
   breaker.on('success', () => void (failuresInRow = 0));

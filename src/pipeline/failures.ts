@@ -42,6 +42,15 @@ export function asBudgetTimeout(error: unknown): unknown {
   });
 }
 
+/**
+ * No answer from the backend either way: the gateway refused the call itself (breaker, overload), the request's
+ * time budget ran out, or the client went away (an abort, not a TransportError). A breaker's half-open probe that
+ * ends so has learnt nothing, and must not close the breaker as an answer would.
+ */
+export function saysNothingOfBackend(error: unknown): boolean {
+  return !(error instanceof TransportError) || isSelfInflicted(error);
+}
+
 /** Worth another attempt: a backend failure as above, or an HTTP 429 (the backend asks us to come back later). */
 export function isRetryable(error: unknown): boolean {
   return countsAgainstBackend(error) || (error instanceof TransportError && error.details['status'] === 429);

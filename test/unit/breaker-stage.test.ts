@@ -71,6 +71,29 @@ describe('the breaker stage', () => {
     expect(circuit.state).toBe('open');
   });
 
+  it('stays open when the half-open probe gets no answer (budget spent, client gone), and closes on a probe the backend answered, even with a 4xx', async () => {
+    const stage = createBreakerStage(circuit);
+    const b = backend();
+    for (let i = 0; i < 4; i++) await stage(sourceCall(), b.next).catch(() => undefined);
+    const noAnswers = [
+      new TransportError('timeout', `the request's time budget is spent`, { timeoutMs: 0 }, { byBudget: true }),
+      new DOMException('client went away', 'AbortError'),
+      new TransportError('unavailable', 'overloaded', {}, { code: 'SOURCE_OVERLOADED' }),
+    ];
+    for (const error of noAnswers) {
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(circuit.state).toBe('half-open');
+      await expect(stage(sourceCall(), () => Promise.reject(error))).rejects.toBe(error);
+      expect(circuit.state).toBe('open');
+      await expect(stage(sourceCall(), b.next)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    }
+    await vi.advanceTimersByTimeAsync(5_000);
+    const notFound = new TransportError('rejected', 'HTTP 404', { status: 404 });
+    await expect(stage(sourceCall(), () => Promise.reject(notFound))).rejects.toBe(notFound);
+    expect(circuit.state).toBe('closed');
+    expect(changes).toEqual(['open', 'half-open', 'open', 'half-open', 'open', 'half-open', 'open', 'half-open', 'closed']);
+  });
+
   it('counts only backend failures: a 4xx, a bad body or the client going away never open it', async () => {
     const stage = createBreakerStage(circuit);
     const errors = [
