@@ -12,8 +12,8 @@ export interface RateLimiters extends AsyncDisposable {
   /** The limiter of `rule` (made on first use). */
   limiterFor(rule: RateLimitRule): RateLimiterAbstract;
   /**
-   * The budget of clients throttled by abuse detection (`points` per `windowSeconds`): in memory, or held by the
-   * primary with workers (never in Redis: the detector that throttles is per machine too).
+   * The budget of clients throttled by abuse detection (`points` per `windowSeconds`): in memory, held by the
+   * primary with workers whatever the store (never in Redis: the detector that throttles is per machine too).
    */
   throttleLimiterFor(points: number, windowSeconds: number): RateLimiterAbstract;
 }
@@ -25,7 +25,8 @@ export interface RateLimitersOptions {
   /**
    * This process is a worker of `serve --workers N` (N > 1): memory counters are kept by the primary
    * (rate-limiter-flexible's `RateLimiterCluster`, answered by the `RateLimiterClusterMaster` the primary
-   * made before forking), so N workers share one budget instead of granting N. Default false.
+   * made before forking), so N workers share one budget instead of granting N; with a Redis store, the
+   * throttle budget and the insurance counters used while Redis is away are kept there. Default false.
    */
   clusterWorker?: boolean;
   /** Milliseconds a worker waits for the primary's answer before letting the request through. Default 5000. */
@@ -50,15 +51,24 @@ export async function createRateLimiters(options: RateLimitersOptions): Promise<
   if (options.store !== 'memory') {
     const { createClient } = await import('@redis/client');
     client = createClient({ url: options.store, socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000) } });
-    client.on('error', (err: unknown) => options.logger.debug({ err }, 'rate-limit store error'));
-    try {
-      await client.connect();
-    } catch (err) {
-      options.logger.warn({ err }, 'the rate-limit store is unreachable; counting in memory until it is back');
-    }
+    // Not awaited: with a reconnect strategy, node-redis's connect() keeps retrying an unreachable server and
+    // never settles, which held the whole gateway's start. Until the store is ready every limiter counts in
+    // its insurance limiter (rejectIfRedisNotReady), and it says so once.
+    let warned = false;
+    client.on('error', (err: unknown) => {
+      if (!warned && !client!.isReady) options.logger.warn({ err }, 'the rate-limit store is unreachable; counting in memory until it is back');
+      else options.logger.debug({ err }, 'rate-limit store error');
+      warned = true;
+    });
+    client.on('ready', () => {
+      if (warned) options.logger.info('the rate-limit store is reachable again');
+      warned = false;
+    });
+    client.connect().catch((err: unknown) => options.logger.warn({ err }, 'the rate-limit store cannot be used; counting in memory'));
   }
-  const clustered = !client && options.clusterWorker === true;
-  // The primary keeps one counter set per key prefix, so every worker's limiter of one rule shares it.
+  const clustered = options.clusterWorker === true;
+  // The primary keeps one counter set per key prefix, so every worker's limiter of one rule shares it. With a
+  // Redis store, that is also the insurance while Redis is away, so N workers still grant one budget then.
   const inMemory = (base: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract =>
     clustered ? new RateLimiterCluster({ ...base, timeoutMs: options.clusterTimeoutMs ?? 5_000 }) : new RateLimiterMemory(base);
   return {
@@ -71,7 +81,7 @@ export async function createRateLimiters(options: RateLimitersOptions): Promise<
       if (!limiter) {
         const base = { points: rule.points, duration: rule.windowSeconds, keyPrefix: `interchange:rl:${key}` };
         limiter = client
-          ? new RateLimiterRedis({ ...base, storeClient: client, useRedisPackage: true, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(base) })
+          ? new RateLimiterRedis({ ...base, storeClient: client, useRedisPackage: true, rejectIfRedisNotReady: true, insuranceLimiter: inMemory(base) })
           : inMemory(base);
         limiters.set(key, limiter);
       }
@@ -85,7 +95,10 @@ export async function createRateLimiters(options: RateLimitersOptions): Promise<
       return limiter;
     },
     async [Symbol.asyncDispose]() {
-      if (client?.isOpen) await client.quit().catch(() => undefined);
+      if (!client?.isOpen) return;
+      // quit() waits for the server; a client still trying to reach it is just stopped.
+      if (client.isReady) await client.quit().catch(() => undefined);
+      else client.destroy();
     },
   };
 }
