@@ -111,8 +111,10 @@ export function createSourcePipeline(options: SourcePipelineOptions): SourcePipe
   const calls: Stage[] = [];
   const streams: StreamStage[] = [];
   const order: string[] = [];
+  // Asked at call time, once the pool below exists: stages are built first and the pool ends their chain.
+  const freeReplicas: StageContext['replicas'] = { hasFreeReplica: (call, tried) => replicas.hasFreeReplica(call, tried) };
   for (const definition of orderStages(options.extraStages)) {
-    const stageContext: StageContext = { ...context, retain: (key, create) => retained.get(source, definition.name, key, create), onCommit };
+    const stageContext: StageContext = { ...context, replicas: freeReplicas, retain: (key, create) => retained.get(source, definition.name, key, create), onCommit };
     const call = definition.call?.(stageContext);
     const stream = definition.stream?.(stageContext);
     if (call || stream) order.push(definition.name);

@@ -121,6 +121,11 @@ export interface ReplicaPool {
   readonly call: Terminal;
   /** A stream, failing over to another replica only while it opens: a stream that has begun is not replayed. */
   readonly open: StreamTerminal;
+  /**
+   * Whether a replica this call may go to, and has not tried, takes traffic now (not ejected, passing its
+   * health check, its breaker not open): where a hedge would go. Changes no turn of the balancing.
+   */
+  hasFreeReplica(call: SourceCall, tried: ReadonlySet<string>): boolean;
   /** Every replica's state now. */
   status(): ReplicaStatus[];
   /** The replicas and their retained state, for the active health checker. */
@@ -228,6 +233,11 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     return { group: best, pinned: false };
   }
 
+  const takesTrafficAt = (replica: Replica, t: number) => {
+    const condition = conditionAt(replica, t);
+    return condition === 'up' || condition === 'probation';
+  };
+
   /** The replica for this attempt, by the order of preference described on `createReplicaPool`. */
   function pick(call: SourceCall, tried: ReadonlySet<string>): Replica {
     const chosen = groupFor(call);
@@ -236,10 +246,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     const primary = inGroup.length > 0 ? inGroup : replicas;
     const secondary = chosen?.pinned ? primary : weighted;
     const t = now();
-    const takesTraffic = (r: Replica) => {
-      const condition = conditionAt(r, t);
-      return condition === 'up' || condition === 'probation';
-    };
+    const takesTraffic = (r: Replica) => takesTrafficAt(r, t);
     const untried = (r: Replica) => !tried.has(r.url);
     const preferences: Replica[][] = [
       primary.filter((r) => takesTraffic(r) && untried(r)),
@@ -334,9 +341,20 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
     ...(call.deadline !== undefined ? { deadline: call.deadline } : {}),
   });
 
+  /** The replicas `pick` may choose for `call` at all: its pinned group's, or those of weighted groups. */
+  function eligibleFor(call: SourceCall): readonly Replica[] {
+    const pinned = pinnedGroup(options.route, call);
+    const eligible = pinned !== undefined ? replicas.filter((r) => r.group === pinned) : groupWeights ? replicas.filter((r) => (groupWeights[r.group] ?? 0) > 0) : replicas;
+    return eligible.length > 0 ? eligible : replicas;
+  }
+
   return {
     replicas,
     stateOf: (url) => byUrl.get(url)?.state,
+    hasFreeReplica(call, tried) {
+      const t = now();
+      return eligibleFor(call).some((r) => !tried.has(r.url) && takesTrafficAt(r, t));
+    },
     async call(call) {
       const replica = pick(call, call.tried ?? new Set());
       call.tried?.add(replica.url);

@@ -24,6 +24,11 @@ export interface RetryStageOptions {
   budget: RetryBudget;
   /** Replicas of the source: a timed-out call is retried only while one of them has not been tried. */
   replicaCount: number;
+  /**
+   * Whether a replica this call has not tried takes traffic now: only then is a hedge sent (to the same slow
+   * replica, or to one ejected, it would only add load). Default: while fewer than `replicaCount` were tried.
+   */
+  hasFreeReplica?: (call: SourceCall, tried: ReadonlySet<string>) => boolean;
   /** Safe to repeat: reads, REST PUT/DELETE, operations marked `idempotent`. */
   isIdempotent: (call: SourceCall) => boolean;
   metrics?: Pick<ResilienceMetrics, 'retries'>;
@@ -46,12 +51,14 @@ export interface RetryStageOptions {
  *    is longer and at most `maxRetryAfterMs` (longer: no retry at all);
  *  - only while the request's budget (`requestDeadline`) has room for the wait, and the retry budget allows.
  * Hedging (`hedgeAfterMs`, reads only, two or more replicas): a second attempt when the first has not answered
- * in time; the first answer wins and the other attempt is aborted.
+ * in time and a replica this call has not tried takes traffic; the first answer wins and the other attempt is
+ * aborted.
  */
 export function createRetryStage(options: RetryStageOptions): Stage {
   const { settings, budget, metrics } = options;
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
+  const hasFreeReplica = options.hasFreeReplica ?? ((_call: SourceCall, tried: ReadonlySet<string>) => tried.size < options.replicaCount);
 
   function mayRepeat(call: SourceCall, error: unknown): boolean {
     return options.isIdempotent(call) || settings.mutations || (error instanceof TransportError && error.notSent);
@@ -100,7 +107,8 @@ export function createRetryStage(options: RetryStageOptions): Stage {
       };
       launch();
       timer = setTimeout(function hedge() {
-        if (settled) return;
+        // The client gone, or no other replica free (all tried, ejected, failing checks): no hedge, nothing drawn.
+        if (settled || call.signal.aborted || !hasFreeReplica(call, call.tried ?? new Set())) return;
         if (!budget.tryWithdraw()) {
           metrics?.retries.inc({ source: call.source, kind: 'budget_exhausted' });
           return;
@@ -181,6 +189,7 @@ export const retryStage: PipelineStage = {
       settings,
       budget,
       replicaCount: replicasOf(source).length,
+      ...(context.replicas ? { hasFreeReplica: context.replicas.hasFreeReplica } : {}),
       isIdempotent: (call) => call.operation.readOnly || (source.operations?.[call.operation.fieldName]?.idempotent ?? call.operation.idempotent ?? false),
       metrics: context.metrics.resilience,
       ...(context.telemetry ? { events: context.telemetry.events } : {}),

@@ -4,6 +4,7 @@ import type { SourceConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Telemetry } from '../observability/telemetry.js';
+import type { ReplicaPool } from './replicas.js';
 import type { Stage, StreamStage } from './types.js';
 
 /**
@@ -29,6 +30,11 @@ export interface StageContext {
   readonly telemetry?: Telemetry;
   /** The gateway's cache store (outlives generations). */
   readonly store: CacheStore;
+  /**
+   * The source's replicas (the pipeline's end), for a stage that must know whether another replica could take a
+   * call now (hedging). Set by `createSourcePipeline`; optional so a stage can be built without it.
+   */
+  readonly replicas?: Pick<ReplicaPool, 'hasFreeReplica'>;
   /**
    * State that must survive a reload (a breaker's counts, a replica's health): the same object for the same
    * `key` of this stage and source in every generation that asks for it. A stage reads its settings from

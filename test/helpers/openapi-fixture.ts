@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { convertOpenApi, type OpenApiOperation } from '../../src/sources/openapi/index.js';
 import type { ConvertedSource, TransportCall } from '../../src/sources/types.js';
+import { startHttpBackend } from './flaky-source.js';
 
 /** A real node:http backend on a free port and the OpenAPI source converted from its spec. */
 export interface OpenApiFixture {
@@ -20,21 +21,17 @@ export async function startOpenApiFixture(options: {
   handle: (request: IncomingMessage, response: ServerResponse) => unknown;
   basePath?: string;
 }): Promise<OpenApiFixture> {
-  const server = createServer((request, response) => void options.handle(request, response));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const backend = await startHttpBackend((request, response) => void options.handle(request, response));
   const source = await convertOpenApi({ name: options.name, specFile: options.specFile });
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}${options.basePath ?? ''}`,
+    endpoint: `${backend.url}${options.basePath ?? ''}`,
     source,
     operation(key) {
       const found = source.operations.get(key);
       if (!found) throw new Error(`no operation ${key}`);
       return found;
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: backend.close,
   };
 }
 

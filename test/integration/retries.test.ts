@@ -1,10 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway } from '../../src/server/create-gateway.js';
-import type { GraphqlBody } from '../helpers/demo-gateway.js';
+import { flakyGateway, itemIdOf, query, startHttpBackend } from '../helpers/flaky-source.js';
 
 /**
  * Retries against a real HTTP backend whose answers are scripted: a flapping backend (503, then 429 with
@@ -19,36 +14,19 @@ interface Arrival {
 /** Answers each call with the next scripted status (then 200 with the item), recording every arrival. */
 async function scriptedBackend(script: { status: number; headers?: Record<string, string> }[], otherwise = 200) {
   const arrivals: Arrival[] = [];
-  const server: Server = createServer((request, response) => {
+  const backend = await startHttpBackend((request, response) => {
     arrivals.push({ method: request.method ?? 'GET', at: performance.now(), timeoutHeader: request.headers['x-request-timeout-ms'] as string | undefined });
     const step = script.shift() ?? { status: otherwise };
     if (step.status !== 200) {
       response.writeHead(step.status, { 'content-type': 'application/json', ...step.headers }).end(JSON.stringify({ message: `scripted ${step.status}` }));
       return;
     }
-    const id = decodeURIComponent((request.url ?? '').split('/').pop() ?? '');
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, served: arrivals.length }));
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: itemIdOf(request.url), served: arrivals.length }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    arrivals,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  };
+  return { arrivals, ...backend };
 }
 
-async function gatewayFor(url: string, source: Record<string, unknown> = {}, server: Record<string, unknown> = {}): Promise<Gateway> {
-  const raw = {
-    server,
-    sources: [{ name: 'flaky', kind: 'openapi', spec: './flaky.openapi.yaml', endpoints: [url], cache: { staleIfError: 0 }, breaker: { enabled: false }, ...source }],
-  };
-  return createGateway(validateConfig(raw, join(import.meta.dirname, '..', 'fixtures', 'interchange.yaml')));
-}
-
-async function query(gateway: Gateway, text: string): Promise<GraphqlBody> {
-  const response = await gateway.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: text }) });
-  return (await response.json()) as GraphqlBody;
-}
+const gatewayFor = (url: string, source: Record<string, unknown> = {}, server: Record<string, unknown> = {}) => flakyGateway([url], source, server);
 
 describe('retries against a flapping backend', () => {
   const cleanup: (() => PromiseLike<void>)[] = [];

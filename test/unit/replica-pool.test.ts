@@ -245,6 +245,32 @@ describe('the replica pool: passive health', () => {
   });
 });
 
+describe('the replica pool: a free replica for a hedge', () => {
+  it('is one this call has not tried that takes traffic, in the group the call may go to; asking turns nothing', async () => {
+    const t = transport();
+    const p = pool(t, ['a', 'b'], { balance: 'round-robin' });
+    expect(p.hasFreeReplica(call(), new Set(['a']))).toBe(true);
+    expect(p.hasFreeReplica(call(), new Set(['a', 'b']))).toBe(false);
+    p.setActiveHealth('b', false);
+    expect(p.hasFreeReplica(call(), new Set(['a']))).toBe(false);
+    expect(p.hasFreeReplica(call(), new Set(['b']))).toBe(true);
+    p.setActiveHealth('b', true);
+    // Asking changed no turn of the rotation.
+    await p.call(call());
+    await p.call(call());
+    expect(t.calls).toEqual(['a', 'b']);
+
+    const grouped = pool(t, [{ url: 's1', weight: 1, group: 'stable' }, { url: 's2', weight: 1, group: 'stable' }, { url: 'c1', weight: 1, group: 'canary' }], {
+      groups: { stable: 1 },
+      route: [{ header: 'x-canary', equals: '1', group: 'canary' }],
+    });
+    // A pinned request has only its group; an unpinned one only the weighted groups.
+    expect(grouped.hasFreeReplica(callWith({ 'x-canary': '1' }), new Set(['c1']))).toBe(false);
+    expect(grouped.hasFreeReplica(call(), new Set(['s1']))).toBe(true);
+    expect(grouped.hasFreeReplica(call(), new Set(['s1', 's2']))).toBe(false);
+  });
+});
+
 describe('the replica pool: per-replica breakers', () => {
   afterEach(() => void vi.useRealTimers());
 

@@ -193,6 +193,43 @@ describe('hedging', () => {
     expect(slow).toBe(1);
   });
 
+  it('sends no hedge when no replica this call has not tried is free, and draws nothing from the budget for it', async () => {
+    const budget = createRetryBudget({ percent: 0, minPerSecond: 0.1 }); // one retry in the 10 s window
+    const asked: string[][] = [];
+    let free = false;
+    let attempts = 0;
+    const slow = (call: SourceCall) => {
+      const attempt = ++attempts;
+      call.tried?.add(`replica-${attempt}`);
+      return new Promise((resolve) => setTimeout(() => resolve(`slow ${attempt}`), 100));
+    };
+    const hedging = stage({ budget, hasFreeReplica: (_call, tried) => (asked.push([...tried]), free) }, { hedgeAfterMs: 50 });
+    const answer = hedging(sourceCall(), slow);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await answer).toBe('slow 1');
+    expect(attempts).toBe(1);
+    // Asked once, when the hedge was due, with the replica the first attempt took.
+    expect(asked).toEqual([['replica-1']]);
+    // The budget's one retry is still there for a hedge once a replica is free.
+    free = true;
+    const second = hedging(sourceCall(), slow);
+    await vi.advanceTimersByTimeAsync(100);
+    // Its first attempt (the second call) answers at 100 ms, before the hedge (the third) sent at 50 ms.
+    expect(await second).toBe('slow 2');
+    expect(attempts).toBe(3);
+  });
+
+  it('by default hedges only while a replica is left untried', async () => {
+    let attempts = 0;
+    const answer = stage({ replicaCount: 1 }, { hedgeAfterMs: 50 })(sourceCall(), (call) => {
+      call.tried?.add(`replica-${++attempts}`);
+      return new Promise((resolve) => setTimeout(() => resolve('slow'), 100));
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await answer).toBe('slow');
+    expect(attempts).toBe(1);
+  });
+
   it('draws hedges from the retry budget', async () => {
     const budget = createRetryBudget({ percent: 0, minPerSecond: 0 });
     let attempts = 0;
