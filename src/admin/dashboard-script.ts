@@ -172,6 +172,15 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
     });
   }
 
+  // A value with no neighbour (a second of traffic between idle ones) makes no line segment: it is drawn as a
+  // point instead, or a short burst would not show at all. Dense data keeps plain lines.
+  function isolatedPoints(self, seriesIdx) {
+    var d = self.data[seriesIdx];
+    var out = [];
+    for (var i = 0; i < d.length; i++) if (d[i] != null && d[i - 1] == null && d[i + 1] == null) out.push(i);
+    return out;
+  }
+
   function chart(id, series, data, yRange) {
     var target = $(id);
     var key = id + ':' + series.map(function (s) { return s.label; }).join(',');
@@ -180,7 +189,7 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
       var options = {
         width: Math.max(target.clientWidth, 300), height: 180,
         scales: { x: { time: true }, y: yRange ? { range: yRange } : { auto: true } },
-        series: [{}].concat(series.map(function (s) { return { label: s.label, stroke: s.color, width: 1.5, spanGaps: false, points: { show: false } }; })),
+        series: [{}].concat(series.map(function (s) { return { label: s.label, stroke: s.color, width: 1.5, spanGaps: false, points: { show: true, size: 5, fill: s.color, filter: isolatedPoints } }; })),
         legend: { live: false },
       };
       charts[id] = { key: key, plot: new uPlot(options, data, target) };
