@@ -52,10 +52,6 @@ export async function runGateway(file: string, options: RunGatewayOptions = {}):
   // grace is read when the stop begins. The primary bounds the stop by what each worker says (its `ready`, its
   // `stopping`), not by the config it read at start.
   const drainMs = config.server.shutdownTimeoutMs;
-  if (worker) worker.send({ channel: WORKERS_CHANNEL, type: 'ready', url: server.url, sources: current.sources.size, pid: process.pid, graceMs: gateway.current.config.server.shutdownGraceMs, timeoutMs: drainMs });
-  else process.stdout.write(`Interchange is serving ${current.sources.size} sources at ${server.url}\n`);
-  for (const missing of current.missing) process.stdout.write(`Interchange: ${who}source ${missing.name} is left out until its schema loads (${missing.reason})\n`);
-
   const onHangup = () => void live.reload('signal').then((outcome) => printOutcome(file, outcome, who));
   process.on('SIGHUP', onHangup);
 
@@ -100,6 +96,12 @@ export async function runGateway(file: string, options: RunGatewayOptions = {}):
   const onSignal = worker ? process.on.bind(process) : process.once.bind(process);
   onSignal('SIGINT', () => void stop('SIGINT'));
   onSignal('SIGTERM', () => void stop('SIGTERM'));
+
+  // Said once the signal handlers are in place: the primary may pass a SIGTERM on as soon as it reads `ready`, and
+  // one arriving before them would kill this worker by Node's default action, half-way through nothing graceful.
+  if (worker) worker.send({ channel: WORKERS_CHANNEL, type: 'ready', url: server.url, sources: current.sources.size, pid: process.pid, graceMs: gateway.current.config.server.shutdownGraceMs, timeoutMs: drainMs });
+  else process.stdout.write(`Interchange is serving ${current.sources.size} sources at ${server.url}\n`);
+  for (const missing of current.missing) process.stdout.write(`Interchange: ${who}source ${missing.name} is left out until its schema loads (${missing.reason})\n`);
 }
 
 /** What the operator sees of a reload on the terminal, beside the log line. */

@@ -39,7 +39,9 @@ interface Slot {
  *  - replaces a worker that exits unexpectedly, with back-off (`worker-restarts.ts`); gives up, exit 1, when a
  *    worker cannot start at start-up, or when none serves and one slot failed to start `maxStartFailures` times;
  *  - on SIGTERM or SIGINT passes the signal to every worker (each shuts down gracefully: /readyz 503 at once,
- *    in-flight requests finish) and exits 0 once all have exited; SIGHUP is passed to every worker (a reload);
+ *    in-flight requests finish; a second SIGTERM ends the grace) and exits 0 once all have exited, 1 when one
+ *    died during its stop or was killed past the stop's deadline (`worker-stop-deadline.ts`); SIGHUP is passed
+ *    to every worker (a reload);
  *  - holds what the workers share: memory rate-limit counters (rate-limiter-flexible's `RateLimiterClusterMaster`),
  *    abuse detection (`security/shared-abuse-detector.ts`), the collection of every worker's metrics
  *    (`server/worker-metrics.ts`), and passes an admin reload or cache purge made on one worker on to the others.
@@ -156,7 +158,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     const { graceMs, timeoutMs } = message;
     if (typeof graceMs !== 'number' || typeof timeoutMs !== 'number') return;
     deadline!.report(slot.index, { graceMs, timeoutMs });
-    if (message.type === 'stopping') logger.info({ worker: slot.index, graceMs, timeoutMs, killAfterMs: deadline!.killAfterMs }, 'a worker stops');
+    if (message.type === 'stopping') logger.info({ worker: slot.index, workerPid: slot.worker?.process.pid, graceMs, timeoutMs, killAfterMs: deadline!.killAfterMs }, 'a worker stops');
   }
 
   cluster.on('disconnect', (worker) => metrics.gone(worker));
