@@ -48,24 +48,41 @@ export async function runGateway(file: string, options: RunGatewayOptions = {}):
   live.listening(server.origin);
   const current = gateway.current;
   logger.info({ url: server.url, sources: [...current.sources.keys()], missing: current.missing, version: live.version }, 'gateway ready');
-  if (worker) worker.send({ channel: WORKERS_CHANNEL, type: 'ready', url: server.url, sources: current.sources.size, pid: process.pid });
-  else process.stdout.write(`Interchange is serving ${current.sources.size} sources at ${server.url}\n`);
-  for (const missing of current.missing) process.stdout.write(`Interchange: ${who}source ${missing.name} is left out until its schema loads (${missing.reason})\n`);
-
+  // The listener drains requests in flight for the timeout it was made with (a reload does not change it); the
+  // grace is read when the stop begins. The primary bounds the stop by what each worker says (its `ready`, its
+  // `stopping`), not by the config it read at start.
+  const drainMs = config.server.shutdownTimeoutMs;
   const onHangup = () => void live.reload('signal').then((outcome) => printOutcome(file, outcome, who));
   process.on('SIGHUP', onHangup);
 
   let stopping = false;
+  let endGrace: (() => void) | undefined;
   async function stop(signal: string) {
-    if (stopping) return;
+    if (stopping) {
+      // A second SIGTERM (a worker): the load balancers had time enough; requests in flight still get their timeout.
+      if (signal === 'SIGTERM' && endGrace) {
+        logger.info({ signal }, 'grace ended by a second signal');
+        endGrace();
+      }
+      return;
+    }
     stopping = true;
     // SIGINT (Ctrl-C) is someone at a terminal: no load balancer to tell, no grace.
     const graceMs = signal === 'SIGTERM' ? gateway.current.config.server.shutdownGraceMs : 0;
     logger.info({ signal, graceMs }, 'shutting down');
+    worker?.send({ channel: WORKERS_CHANNEL, type: 'stopping', graceMs, timeoutMs: drainMs });
     gateway.readiness.beginShutdown();
     process.off('SIGHUP', onHangup);
+    const grace = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      endGrace = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     await live.stop();
-    await new Promise((resolve) => setTimeout(resolve, graceMs));
+    await grace;
+    endGrace = undefined;
     gateway.closeStreams();
     await server.close();
     await live[Symbol.asyncDispose]();
@@ -74,10 +91,17 @@ export async function runGateway(file: string, options: RunGatewayOptions = {}):
     process.exit(0);
   }
   // A worker gets Ctrl-C twice (from the terminal's process group and passed on by the primary): the second
-  // must not kill it half-way through its graceful stop, as Node's default action would.
+  // must not kill it half-way through its graceful stop, as Node's default action would. A second SIGTERM to a
+  // worker (passed on by the primary, which got a second one) ends the grace.
   const onSignal = worker ? process.on.bind(process) : process.once.bind(process);
   onSignal('SIGINT', () => void stop('SIGINT'));
   onSignal('SIGTERM', () => void stop('SIGTERM'));
+
+  // Said once the signal handlers are in place: the primary may pass a SIGTERM on as soon as it reads `ready`, and
+  // one arriving before them would kill this worker by Node's default action, half-way through nothing graceful.
+  if (worker) worker.send({ channel: WORKERS_CHANNEL, type: 'ready', url: server.url, sources: current.sources.size, pid: process.pid, graceMs: gateway.current.config.server.shutdownGraceMs, timeoutMs: drainMs });
+  else process.stdout.write(`Interchange is serving ${current.sources.size} sources at ${server.url}\n`);
+  for (const missing of current.missing) process.stdout.write(`Interchange: ${who}source ${missing.name} is left out until its schema loads (${missing.reason})\n`);
 }
 
 /** What the operator sees of a reload on the terminal, beside the log line. */

@@ -19,7 +19,8 @@ export async function runServe(options: { config: string; port?: number; workers
       if (error.code === 'EPIPE' || error.code === 'ERR_IPC_CHANNEL_CLOSED' || !process.connected) return;
       throw error;
     });
-    answerMetricsCollections();
+    // At once, so the primary can count this worker in a scrape while its gateway is still being made.
+    answerMetricsCollections(worker);
     try {
       const { runGateway } = await import('./run-gateway.js');
       await runGateway(options.config, { port: options.port, worker });

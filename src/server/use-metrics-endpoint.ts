@@ -5,8 +5,9 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 /**
  * `/metrics` in the Prometheus text format, and a count of GraphQL responses by status. With `token` (the current
  * `admin.metricsToken`), a scrape must send `Authorization: Bearer <token>` (401 otherwise). `scrape` makes the
- * text instead of the gateway's own registry (a worker of `serve --workers N`: every worker's, merged by the
- * primary); when it fails the answer is 503, never one worker's share passed off as the whole.
+ * text instead of the gateway's own registry (a worker of `serve --workers N`: the series of every worker that
+ * answered, merged by the primary, with `interchange_workers_reporting` saying how many of `interchange_workers`
+ * they are, so an answer missing a worker that is starting says so); when it fails the answer is 503.
  */
 export function useMetricsEndpoint(metrics: GatewayMetrics, token: () => string | undefined = () => undefined, scrape?: () => Promise<string>): Plugin {
   return {

@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoEnv } from '../../src/cli/demo.js';
 import { startDemoBackends, type DemoBackends } from '../../src/demo/index.js';
@@ -53,6 +55,16 @@ function countBy<T>(items: readonly T[], key: (item: T) => string | number): Rec
   return counts;
 }
 
+/** The JSON log lines with message `msg` the processes wrote so far. */
+function logLines(output: string, msg: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes(`"msg":${JSON.stringify(msg)}`))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const HOLD_START = pathToFileURL(join(root, 'test/fixtures/hold-worker-start.mjs')).href;
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -76,6 +88,17 @@ describe('interchange serve --workers 2', () => {
   let release!: () => void;
   let node: Awaited<ReturnType<typeof startGatewayProcess>>;
   let origin: string;
+  let file: string;
+  let hold: string;
+  const configText = (shutdownGraceMs: number) =>
+    demoConfigYaml((raw) => {
+      (raw['sources'] as Record<string, unknown>[]).push({ name: 'slow', kind: 'graphql', endpoints: [slow.url], timeoutMs: 60_000 });
+      raw['server'] = { ...(raw['server'] as object), trustProxy: true, shutdownGraceMs, shutdownTimeoutMs: 30_000 };
+      raw['admin'] = { token: ADMIN_TOKEN, metricsToken: METRICS_TOKEN };
+      raw['rateLimits'] = [{ by: 'operation', operation: 'product', points: 10, windowSeconds: 600 }];
+      raw['abuse'] = { probingMinFailures: 20, probingFailureRatio: 0.5, throttledPoints: 1, throttledWindowSeconds: 600 };
+    });
+  const scrape = () => fresh(`${origin}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
 
   const graphql = (query: string, headers: Record<string, string> = {}) =>
     fresh(node.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers }, body: JSON.stringify({ query }) });
@@ -110,17 +133,9 @@ describe('interchange serve --workers 2', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     slow = await startGraphqlRemote({ typeDefs: 'type Query { slow: String }', resolvers: { Query: { slow: async () => (await gate, 'done') } } });
     greeter = await startGraphqlRemote({ typeDefs: 'type Query { greeting(name: String): String }', resolvers: { Query: { greeting: (_: unknown, args: { name?: string }) => `hello ${args.name ?? 'you'}` } } });
-    const file = dir.write(
-      'interchange.yaml',
-      demoConfigYaml((raw) => {
-        (raw['sources'] as Record<string, unknown>[]).push({ name: 'slow', kind: 'graphql', endpoints: [slow.url], timeoutMs: 60_000 });
-        raw['server'] = { ...(raw['server'] as object), trustProxy: true, shutdownGraceMs: 3000, shutdownTimeoutMs: 30_000 };
-        raw['admin'] = { token: ADMIN_TOKEN, metricsToken: METRICS_TOKEN };
-        raw['rateLimits'] = [{ by: 'operation', operation: 'product', points: 10, windowSeconds: 600 }];
-        raw['abuse'] = { probingMinFailures: 20, probingFailureRatio: 0.5, throttledPoints: 1, throttledWindowSeconds: 600 };
-      }),
-    );
-    node = await startGatewayProcess(file, { ...demoEnv(backends), LOG_LEVEL: 'info' }, { workers: 2 });
+    file = dir.write('interchange.yaml', configText(0));
+    hold = join(dir.path, 'hold-start');
+    node = await startGatewayProcess(file, { ...demoEnv(backends), LOG_LEVEL: 'info', NODE_OPTIONS: `--import ${HOLD_START}`, INTERCHANGE_TEST_HOLD_START: hold }, { workers: 2 });
     origin = node.url.replace(/\/graphql$/, '');
   });
   afterAll(async () => {
@@ -232,11 +247,33 @@ describe('interchange serve --workers 2', () => {
     await everyWorker('both workers reloading on the API call', (s) => s.live.lastOutcome.trigger === 'api' && s.live.lastOutcome.at >= since);
   });
 
-  it('replaces a killed worker, which serves again with the shared state the primary holds (rate-limit counts)', async () => {
+  it('replaces a killed worker, which serves again with the shared state the primary holds (rate-limit counts); /metrics answers at once while the replacement starts, saying one worker of 2 reports', async () => {
     const before = await pidsByWorker();
     const victim = before.get(1)!;
+    const countsBefore = parsePrometheusText((await scrape()).text);
+    execFileSync('mkfifo', [hold]);
     process.kill(victim, 'SIGKILL');
+    // The replacement is forked and held before it loads anything: no listener for the primary's messages yet.
+    await eventually('the replacement held at its start', () => existsSync(`${hold}.held`));
+    for (let i = 0; i < 4; i++) {
+      const answer = await scrape();
+      expect(answer.status, answer.text).toBe(200);
+      expect(workerOf(answer)).toBe(2);
+      const families = parsePrometheusText(answer.text);
+      expect(sumOf(families, 'interchange_workers')).toBe(2);
+      expect(sumOf(families, 'interchange_workers_reporting')).toBe(1);
+      expect(samplesOf(families, 'interchange_process_resident_memory_bytes').map((s) => s.labels['worker'])).toEqual(['2']);
+      // Worker 2's counts go on from where they were: no series went backwards.
+      for (const sample of samplesOf(countsBefore, 'interchange_http_requests_total').filter((s) => s.labels['worker'] === '2')) {
+        expect(sumOf(families, 'interchange_http_requests_total', sample.labels)).toBeGreaterThanOrEqual(sample.value);
+      }
+    }
+    writeFileSync(hold, 'go');
+    rmSync(hold);
+    expect(Number(readFileSync(`${hold}.held`, 'utf8'))).not.toBe(victim);
+    rmSync(`${hold}.held`);
     await eventually('the replacement serving', () => /worker 1 serves again \(pid \d+\)/.test(node.output()));
+    await eventually('both workers reporting metrics', async () => sumOf(parsePrometheusText((await scrape()).text), 'interchange_workers_reporting') === 2);
     const after = await pidsByWorker();
     expect(after.get(1)).not.toBe(victim);
     expect(after.get(2)).toBe(before.get(2));
@@ -258,19 +295,29 @@ describe('interchange serve --workers 2', () => {
     });
   });
 
-  it('on SIGTERM every worker answers /readyz 503, the slow request in flight finishes, and the primary exits 0 after every worker', async () => {
+  it('on SIGTERM every worker answers /readyz 503 for the grace it has now (changed by a reload), a second SIGTERM ends the grace, the slow request in flight finishes, and the primary exits 0 after every worker', async () => {
     const pids = await pidsByWorker();
+    // Started with no grace; a reload gives every worker ten minutes, which the primary must wait for.
+    writeFileSync(file, configText(600_000));
+    const since = new Date().toISOString();
+    node.child.kill('SIGHUP');
+    await everyWorker('both workers reloading the longer grace', (s) => s.live.lastOutcome.trigger === 'signal' && s.live.lastOutcome.at >= since && s.live.lastOutcome.status === 'applied');
     const inFlight = graphql('{ slow }');
     await eventually('the slow call reaching its backend', () => slow.count('Query.slow') === 1);
     const exited = new Promise<number | null>((resolve) => node.child.once('exit', (code) => resolve(code)));
     node.child.kill('SIGTERM');
+    await eventually('both workers telling the primary their grace', () => logLines(node.output(), 'a worker stops').length === 2);
+    for (const line of logLines(node.output(), 'a worker stops')) expect(line).toMatchObject({ role: 'primary', graceMs: 600_000, timeoutMs: 30_000, killAfterMs: 640_000 });
     const notReady = new Set<number>();
     // Both workers, shutting down, still answer during the grace: /readyz says 503 and shuttingDown.
     await eventually('/readyz 503 from both workers', async () => {
       const answer = await fresh(`${origin}/readyz`);
-      if (answer.status === 503 && answer.json<{ shuttingDown: boolean }>().shuttingDown) notReady.add(workerOf(answer));
+      expect(answer.status).toBe(503);
+      if (answer.json<{ shuttingDown: boolean }>().shuttingDown) notReady.add(workerOf(answer));
       return notReady.size === 2;
     });
+    node.child.kill('SIGTERM');
+    await eventually('both workers ending their grace', () => logLines(node.output(), 'grace ended by a second signal').length === 2);
     expect(node.child.exitCode).toBeNull();
     release();
     const answer = await inFlight;
@@ -315,5 +362,55 @@ describe('interchange serve --workers 2 that cannot start', () => {
     expect(stderr.match(/SPEC_INVALID/g)).toHaveLength(1);
     expect(stderr).toContain(`${dir.path}/broken.yaml: #: invalid YAML`);
     expect(stderr).toMatch(/worker \d of 2 could not start; stopping/);
+  });
+});
+
+describe('interchange serve --workers 2 stopping', () => {
+  it('exits 1, naming the worker, when a worker dies during its graceful stop', async () => {
+    using dir = tempDir();
+    const greeter = await startGraphqlRemote({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'hi' } } });
+    const file = dir.write('c.yaml', `sources:\n  - name: greeter\n    kind: graphql\n    endpoints: [${greeter.url}]\nserver:\n  shutdownGraceMs: 600000\n`);
+    await using node = await startGatewayProcess(file, { LOG_LEVEL: 'info' }, { workers: 2 });
+    try {
+      const exited = new Promise<number | null>((resolve) => node.child.once('exit', (code) => resolve(code)));
+      node.child.kill('SIGTERM');
+      await eventually('both workers in their grace', () => logLines(node.output(), 'a worker stops').length === 2);
+      const victim = logLines(node.output(), 'a worker stops').find((line) => line['worker'] === 1)!['workerPid'] as number;
+      process.kill(victim, 'SIGKILL');
+      await eventually('the primary seeing worker 1 die', () => node.output().includes(`worker 1 (pid ${victim}) exited (signal SIGKILL) while stopping`));
+      // The other stops gracefully (its grace ended by a second SIGTERM); the stop as a whole failed.
+      node.child.kill('SIGTERM');
+      expect(await exited).toBe(1);
+      expect(logLines(node.output(), 'stopped').map((line) => line['worker'])).toEqual([2]);
+    } finally {
+      await greeter.close();
+    }
+  });
+
+  it('stops without forking on SIGTERM during the config check (SIGHUP then does nothing), exit 0', async () => {
+    using dir = tempDir();
+    // The config is a FIFO: the check reads it only when the test writes it, so the signals arrive during the check.
+    const file = join(dir.path, 'c.yaml');
+    execFileSync('mkfifo', [file]);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--config', file, '--port', '0', '--workers', '2'], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'debug' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    try {
+      await eventually('the primary checking the config', () => logLines(output, 'checking the config').length === 1);
+      child.kill('SIGHUP');
+      child.kill('SIGTERM');
+      await eventually('the stop taken', () => logLines(output, 'every worker stopped').length === 1);
+      writeFileSync(file, 'sources: []\n');
+      expect(await closed).toEqual({ code: 0, signal: null });
+      expect(output).not.toContain('starting 2 workers');
+      expect(logLines(output, 'every worker stopped')[0]).toMatchObject({ role: 'primary', code: 0 });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
