@@ -20,7 +20,7 @@ export interface SourceView {
   readonly operations: number;
   /** Its pipeline's stages, outermost first. */
   readonly stages: readonly string[];
-  /** Where its schema came from: `spec` (a file), `fetched` (introspection, reflection) or `snapshot` (the last fetched one, the backend being down). */
+  /** Where its schema came from: `spec` (a file), `fetched` (introspection, reflection, a spec URL) or `snapshot` (the last fetched one, the backend being down). */
   readonly schema?: string;
   /** Its circuit breaker (`closed`, `half-open`, `open`, or null without one). */
   readonly circuit: SourceResilienceStatus['circuit'];

@@ -50,9 +50,9 @@ export const clusterSchema = z
 export const liveRootFields = {
   reload: reloadSchema,
   /**
-   * Local state: schema snapshots of sources whose schema is fetched (introspection, reflection), specs sent
-   * inline through the admin API, and `registered.yaml`, the sources and links changed through the admin API
-   * (read with the config at every load, so a restart keeps them). Relative to the config file. Default
+   * Local state: schema snapshots of sources whose schema is fetched (introspection, reflection, a spec URL),
+   * specs sent inline through the admin API, and `registered.yaml`, the sources and links changed through the
+   * admin API (read with the config at every load, so a restart keeps them). Relative to the config file. Default
    * `.interchange`. Read at start.
    */
   stateDir: z.string().min(1).default('.interchange'),

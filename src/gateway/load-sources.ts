@@ -96,17 +96,26 @@ async function loadWithSnapshot(config: SourceConfig, options: LoadSourcesOption
     return { loaded, origin: 'fetched' };
   } catch (error) {
     const saved = await options.snapshots?.get(config.name);
-    if (saved && saved.fingerprint === support.fingerprint(config)) {
+    // A snapshot that is no fallback changes nothing but the reason given: the fetch's own failure comes first.
+    let unused: string | undefined;
+    if (saved && 'unreadable' in saved) unused = `${saved.unreadable}: not used`;
+    else if (saved && saved.fingerprint !== support.fingerprint(config)) unused = 'the saved schema snapshot was taken for another entry (its endpoint, spec URL or options differ): not used';
+    else if (saved) {
       try {
         return { loaded: (await support.load(config, saved.text)) as LoadedSource, origin: 'snapshot' };
-      } catch {
-        // An unreadable snapshot is no fallback: report the fetch's own failure below.
+      } catch (snapshotError) {
+        unused = `the saved schema snapshot cannot be loaded (${errorMessage(snapshotError)}): not used`;
       }
     }
     if (!options.tolerateMissing?.(config.name)) throw error;
-    const reason = isBootError(error) ? (error.problems[0]?.message ?? error.message) : error instanceof Error ? error.message : String(error);
-    return { missing: { name: config.name, reason } };
+    const reason = errorMessage(error);
+    return { missing: { name: config.name, reason: unused === undefined ? reason : `${reason}; ${unused}` } };
   }
+}
+
+/** A boot error's first problem (the located cause), or any error's message. */
+function errorMessage(error: unknown): string {
+  return isBootError(error) ? (error.problems[0]?.message ?? error.message) : error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -11,9 +11,16 @@ export interface SchemaSnapshot {
   readonly savedAt: number;
 }
 
+/** A stored snapshot that cannot be read (a truncated file, another program's key): no fallback, but the reason is told. */
+export interface UnreadableSnapshot {
+  /** Why, naming where it is stored: `the snapshot file /state/snapshots/pets.json is not JSON (...)`. */
+  readonly unreadable: string;
+}
+
 /** Where snapshots are kept: the state directory, Redis in a cluster, or both. Never throws: a lost snapshot is only a lost fallback. */
 export interface SchemaSnapshots {
-  get(source: string): Promise<SchemaSnapshot | undefined>;
+  /** The snapshot of `source`, undefined when none is stored. */
+  get(source: string): Promise<SchemaSnapshot | UnreadableSnapshot | undefined>;
   put(source: string, snapshot: SchemaSnapshot): Promise<void>;
 }
 
@@ -24,15 +31,21 @@ function isSnapshot(value: unknown): value is SchemaSnapshot {
   return typeof v === 'object' && v !== null && typeof v.fingerprint === 'string' && typeof v.text === 'string' && typeof v.savedAt === 'number';
 }
 
-/** Parses a stored snapshot; undefined when it is not one (a truncated file, another program's key). */
-export function parseSnapshot(text: string | null | undefined): SchemaSnapshot | undefined {
-  if (!text) return undefined;
+/** Parses a stored snapshot (undefined when nothing is stored); `where` names the store in the reason when it is not one. */
+export function parseSnapshot(text: string | null | undefined, where = 'the stored schema snapshot'): SchemaSnapshot | UnreadableSnapshot | undefined {
+  if (text === null || text === undefined) return undefined;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    return isSnapshot(value) ? value : undefined;
-  } catch {
-    return undefined;
+    value = JSON.parse(text);
+  } catch (error) {
+    return { unreadable: `${where} is not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
+  return isSnapshot(value) ? value : { unreadable: `${where} is not a schema snapshot (it needs fingerprint, text and savedAt)` };
+}
+
+/** True for a snapshot that can be tried (not an unreadable one). */
+export function isReadable(snapshot: SchemaSnapshot | UnreadableSnapshot | undefined): snapshot is SchemaSnapshot {
+  return snapshot !== undefined && !('unreadable' in snapshot);
 }
 
 /**
@@ -46,11 +59,14 @@ export function createFileSnapshots(dir: string, onError: (error: unknown) => vo
     async get(source) {
       const file = fileOf(source);
       if (!file) return undefined;
+      let text: string;
       try {
-        return parseSnapshot(readFileSync(file, 'utf8'));
-      } catch {
-        return undefined;
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        return code === 'ENOENT' ? undefined : { unreadable: `the snapshot file ${file} cannot be read (${code ?? String(error)})` };
       }
+      return parseSnapshot(text, `the snapshot file ${file}`);
     },
     async put(source, snapshot) {
       const file = fileOf(source);
@@ -69,7 +85,8 @@ export function createFileSnapshots(dir: string, onError: (error: unknown) => vo
 
 /**
  * Several stores as one: `get` answers the newest snapshot any of them has (another node may have fetched a
- * newer one), `put` writes to all. The last snapshot of each source is also kept in memory.
+ * newer one), or, when none has a readable one, why the first unreadable one is not. `put` writes to all. The
+ * last snapshot of each source is also kept in memory.
  */
 export function layeredSnapshots(stores: readonly SchemaSnapshots[]): SchemaSnapshots {
   const memory = new Map<string, SchemaSnapshot>();
@@ -77,8 +94,8 @@ export function layeredSnapshots(stores: readonly SchemaSnapshots[]): SchemaSnap
     async get(source) {
       const found = await Promise.all(stores.map((store) => store.get(source).catch(() => undefined)));
       let newest = memory.get(source);
-      for (const snapshot of found) if (snapshot && (!newest || snapshot.savedAt > newest.savedAt)) newest = snapshot;
-      return newest;
+      for (const snapshot of found) if (isReadable(snapshot) && (!newest || snapshot.savedAt > newest.savedAt)) newest = snapshot;
+      return newest ?? found.find((snapshot) => snapshot !== undefined);
     },
     async put(source, snapshot) {
       memory.set(source, snapshot);

@@ -224,7 +224,7 @@ export async function joinCluster(options: ClusterOptions): Promise<Cluster> {
     snapshots: {
       async get(source) {
         try {
-          return parseSnapshot(await client.get(SNAPSHOT_PREFIX + source));
+          return parseSnapshot(await client.get(SNAPSHOT_PREFIX + source), `the snapshot in Redis at ${SNAPSHOT_PREFIX}${source}`);
         } catch {
           return undefined;
         }

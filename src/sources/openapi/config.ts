@@ -7,7 +7,8 @@ export const openapiSourceSchema = z.strictObject({
   kind: z.literal('openapi'),
   /**
    * OpenAPI 3.0/3.1 or Swagger 2.0 document (YAML or JSON): a path relative to the config file, or an http(s) URL
-   * fetched at load time (10 s timeout; a failure is SPEC_INVALID naming the URL).
+   * fetched at load time (10 s timeout; a failure is SPEC_INVALID naming the URL). A spec URL's documents are
+   * saved as a schema snapshot after each load and used when the URL cannot be fetched (by `serve`, in `stateDir`).
    */
   spec: z.string().min(1),
   /**

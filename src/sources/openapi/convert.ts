@@ -1,7 +1,7 @@
 import { SpecInvalidError, type Problem } from '../../errors.js';
 import type { ConvertedSource } from '../types.js';
 import { assembleTypeDefs, type RootFieldDraft } from './assemble-type-defs.js';
-import { childNode, docPointer, isRecord, loadSpec, nodeLabel, type SpecNode } from './load-document.js';
+import { childNode, docPointer, isRecord, loadSpec, nodeLabel, type FetchedDocument, type SpecNode } from './load-document.js';
 import { camelCase, claimUniqueName, defaultOperationName, graphqlFieldName, pascalCase, prefixedFieldName } from './naming.js';
 import type { BodyEncoding, OpenApiOperation, OpenApiParameter, OpenApiRequestBody, OpenApiResponse, ParameterStyle, PathPiece } from './operation.js';
 import { describe, SchemaMapper, unionResolvers, type MappedType } from './schema-to-sdl.js';
@@ -34,6 +34,17 @@ export interface OpenApiSourceOptions {
   readonly exclude?: readonly string[];
   /** Milliseconds a spec given as a URL may take to download. Default 10000. */
   readonly fetchTimeoutMs?: number;
+  /**
+   * The documents an earlier load fetched (`ConvertedOpenApi.fetchedDocuments`, from a schema snapshot), used
+   * instead of fetching the spec URL and its `$ref`s. Default: fetch them.
+   */
+  readonly offlineDocuments?: ReadonlyMap<string, FetchedDocument>;
+}
+
+/** A converted OpenAPI source, with the documents fetched over http(s) to build it. */
+export interface ConvertedOpenApi extends ConvertedSource<OpenApiOperation> {
+  /** By URL; set when the spec is a URL fetched for this load (not when it came from `offlineDocuments`). */
+  readonly fetchedDocuments?: ReadonlyMap<string, FetchedDocument>;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -377,8 +388,11 @@ function convertOperations(root: SpecNode, converter: OperationConverter, deref:
  * unions. Reads the spec (and the files its `$ref`s name; a URL spec is fetched), calls no backend. Throws
  * `SpecInvalidError` listing every problem, with its pointer, when the spec is unusable.
  */
-export async function convertOpenApi(options: OpenApiSourceOptions): Promise<ConvertedSource<OpenApiOperation>> {
-  const spec = await loadSpec(options.specFile, options.fetchTimeoutMs === undefined ? {} : { fetchTimeoutMs: options.fetchTimeoutMs });
+export async function convertOpenApi(options: OpenApiSourceOptions): Promise<ConvertedOpenApi> {
+  const spec = await loadSpec(options.specFile, {
+    ...(options.fetchTimeoutMs !== undefined ? { fetchTimeoutMs: options.fetchTimeoutMs } : {}),
+    ...(options.offlineDocuments ? { offline: options.offlineDocuments } : {}),
+  });
   const rename = options.rename ?? {};
   const prefix = options.prefix ?? '';
   const mapper = new SchemaMapper(spec, { rename, prefix });
@@ -416,5 +430,6 @@ export async function convertOpenApi(options: OpenApiSourceOptions): Promise<Con
     operations,
     notes: mapper.notes,
     ...(unions.size > 0 ? { resolvers: unionResolvers(unions) } : {}),
+    ...(spec.fetched.size > 0 ? { fetchedDocuments: spec.fetched } : {}),
   };
 }

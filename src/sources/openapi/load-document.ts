@@ -24,10 +24,21 @@ export interface SpecNode {
   readonly value: unknown;
 }
 
+/** A document fetched over http(s), as the loader parsed it: its text and whether it was read as JSON. */
+export interface FetchedDocument {
+  readonly text: string;
+  readonly json: boolean;
+}
+
 /** The main document with everything its `$ref`s reach, every reference checked. */
 export interface LoadedSpec {
   readonly main: SpecDocument;
   readonly version: '3.0' | '3.1';
+  /**
+   * Every document fetched over http(s) for this load (the spec and the documents its `$ref`s reached), keyed
+   * by URL: with them as `offline`, a later load builds the same spec without the network. Empty for a file spec.
+   */
+  readonly fetched: ReadonlyMap<string, FetchedDocument>;
   /** Follows a `$ref` chain; a node without `$ref` is returned as is. */
   deref(node: SpecNode): SpecNode;
 }
@@ -83,7 +94,7 @@ function parseText(file: string, text: string, json: boolean): ParseResult {
 }
 
 /** Fetches a spec URL; a string says why it could not be. */
-async function fetchText(url: string, timeoutMs: number): Promise<{ readonly text: string; readonly json: boolean } | string> {
+async function fetchText(url: string, timeoutMs: number): Promise<FetchedDocument | string> {
   try {
     const response = await request(url, { method: 'GET', headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5' }, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.body.text();
@@ -97,11 +108,14 @@ async function fetchText(url: string, timeoutMs: number): Promise<{ readonly tex
   }
 }
 
-async function readDocument(location: string, label: string, problems: Problem[], fetchTimeoutMs: number): Promise<SpecDocument | undefined> {
+/** How a URL document is got: fetched, or taken from the documents of an earlier load. A string says why it could not be. */
+type FetchDocument = (url: string) => Promise<FetchedDocument | string>;
+
+async function readDocument(location: string, label: string, problems: Problem[], fetchDocument: FetchDocument): Promise<SpecDocument | undefined> {
   let text: string;
   let json = location.endsWith('.json');
   if (isUrl(location)) {
-    const fetched = await fetchText(location, fetchTimeoutMs);
+    const fetched = await fetchDocument(location);
     if (typeof fetched === 'string') {
       problems.push({ file: location, at: '#', message: fetched });
       return undefined;
@@ -243,14 +257,32 @@ function valueAt(root: unknown, pointer: string): { readonly found: boolean; rea
   return { found: true, value };
 }
 
+export interface LoadSpecOptions {
+  /** Milliseconds each http(s) document may take to download. Default 10000. */
+  readonly fetchTimeoutMs?: number;
+  /**
+   * The documents of an earlier load (`LoadedSpec.fetched`), used instead of fetching: no request is made, and a
+   * URL not among them is a problem. Default: fetch every URL.
+   */
+  readonly offline?: ReadonlyMap<string, FetchedDocument>;
+}
+
 /**
  * Reads the spec and every file its `$ref`s reach, and checks that each reference points at something and
  * that no chain of references loops. Throws `SpecInvalidError` listing every problem found.
  */
-export async function loadSpec(specFile: string, options: { readonly fetchTimeoutMs?: number } = {}): Promise<LoadedSpec> {
+export async function loadSpec(specFile: string, options: LoadSpecOptions = {}): Promise<LoadedSpec> {
   const fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
+  const offline = options.offline;
+  const fetched = new Map<string, FetchedDocument>();
+  const fetchDocument: FetchDocument = async (url) => {
+    if (offline) return offline.get(url) ?? `the saved copy of the spec has no ${url}`;
+    const got = await fetchText(url, fetchTimeoutMs);
+    if (typeof got !== 'string') fetched.set(url, got);
+    return got;
+  };
   const problems: Problem[] = [];
-  const read = await readDocument(specFile, '', problems, fetchTimeoutMs);
+  const read = await readDocument(specFile, '', problems, fetchDocument);
   const main = read && isRecord(read.root) && read.root['swagger'] === '2.0' ? await fromSwagger2(read, problems) : read;
   const version = main ? checkVersion(main, problems) : undefined;
   if (!main || !version) throw new SpecInvalidError(`OpenAPI spec ${specFile} is invalid`, problems);
@@ -264,7 +296,7 @@ export async function loadSpec(specFile: string, options: { readonly fetchTimeou
       const { file } = splitRef(site.ref);
       const absolute = file === '' ? undefined : refLocation(doc.file, file);
       if (absolute === undefined || documents.has(absolute)) continue;
-      const loaded = await readDocument(absolute, relativeLabel(specFile, absolute), problems, fetchTimeoutMs);
+      const loaded = await readDocument(absolute, relativeLabel(specFile, absolute), problems, fetchDocument);
       documents.set(absolute, loaded);
       if (loaded) pending.push(loaded);
     }
@@ -306,6 +338,7 @@ export async function loadSpec(specFile: string, options: { readonly fetchTimeou
   return {
     main,
     version,
+    fetched,
     deref(node) {
       const resolved = resolveChain(node);
       // Every reference was checked above, so a string here cannot happen; keep the node rather than throw.
