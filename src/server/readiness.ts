@@ -89,6 +89,8 @@ export function createReadiness(options: ReadinessOptions): Readiness {
       );
       const reasons: string[] = [];
       if (shuttingDown) reasons.push('shutting down');
+      // No schema to run on: every GraphQL request would be refused (503), so take no traffic either.
+      if (generation.sources.size === 0 && generation.config.sources.length > 0) reasons.push('no source has loaded yet');
       const missing = new Map(generation.missing.map((m) => [m.name, m.reason]));
       const sources = generation.config.sources.map((config): SourceReadiness => {
         const runtime = generation.sources.get(config.name);

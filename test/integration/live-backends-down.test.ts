@@ -48,6 +48,34 @@ describe('a remote GraphQL source whose backend is down', () => {
     expect(weather.count('Query.weather')).toBeGreaterThan(0);
   });
 
+  it('when it is the only source: answers 503 SOURCE_UNAVAILABLE with Retry-After and is not ready, until it comes back', async () => {
+    using dir = tempDir();
+    const port = await freePort();
+    const file = dir.write(
+      'interchange.yaml',
+      `sources:\n  - { name: weather, kind: graphql, endpoints: ["http://127.0.0.1:${port}/graphql"], timeoutMs: 500 }\nreload: { retryMinMs: 50, retryMaxMs: 200 }\n`,
+    );
+    await using live = await createLiveGateway({ file, env: process.env });
+    await using server = await listen(live.gateway, { port: 0, host: '127.0.0.1' });
+    expect(live.gateway.current.sources.size).toBe(0);
+
+    // No schema to run on: a clear refusal, not a 500 "Unexpected error." from a schema without a Query type.
+    const refused = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ weather(city: "Oslo") }' }) });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toEqual({
+      errors: [{ message: 'No source has loaded yet (waiting for weather): the gateway retries them in the background', extensions: { code: 'SOURCE_UNAVAILABLE', sources: ['weather'] } }],
+    });
+    const notReady = await fetch(`${server.origin}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { reasons: string[] }).reasons).toEqual(['no source has loaded yet']);
+
+    await using weather = await startWeather(port);
+    await eventually('the weather source', async () => (await postQuery(server.url, '{ weather(city: "Oslo") }')).body.data?.['weather'] === 'sunny in Oslo');
+    expect((await fetch(`${server.origin}/readyz`)).status).toBe(200);
+    expect(weather.count('Query.weather')).toBeGreaterThan(0);
+  });
+
   it('starts from the snapshot of its schema when it was fetched once before', async () => {
     using dir = tempDir();
     await using backends = await startDemoBackends();
