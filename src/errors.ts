@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'Too many requests from this client.',
   QUERY_TOO_COMPLEX: 'The query exceeds a depth, alias, token or cost limit.',
   BAD_REQUEST: 'The HTTP request is malformed or its body is too large.',
+  NO_SOURCE_LOADED: 'No source has loaded yet (every backend was down at start, with no schema snapshot): HTTP 503 with Retry-After.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -53,7 +53,7 @@ export interface CircuitOptions {
  * (its `pendingClose`), closed again when the probe succeeds. Our own timeout stage bounds the calls, so
  * opossum's timeout is off, and so are its latency percentiles and snapshots (work per call nobody reads).
  * Errors that are not the backend's fault pass through without counting (its `errorFilter`), except that a
- * half-open probe ending with no answer at all does not close it.
+ * half-open breaker's probe ending with no answer at all does not close it.
  *
  * Added here, because opossum has no such trip: `consecutiveFailures` failures in a row open it too. Under load,
  * the window still holds the thousands of successes from before a backend froze, which keep the error rate low
@@ -70,11 +70,28 @@ export function createCircuit(settings: CircuitSettings, options: CircuitOptions
     resetTimeout: settings.openMs,
     rollingPercentilesEnabled: false,
     enableSnapshots: false,
-    // opossum takes a filtered error as a success, which closes a half-open breaker. A probe that got no answer
-    // (its budget ran out, the client went away) is not one: it counts as a failed probe instead, so the breaker
-    // opens again for openMs and the next probe decides. (opossum offers no way to hand the probe slot back.)
-    errorFilter: (error: unknown): boolean => !countsAsFailure(error) && !(breaker.halfOpen && saysNothingOfBackend(error)),
+    errorFilter: (error: unknown, action?: unknown): boolean => {
+      if (countsAsFailure(error)) return false;
+      if (!saysNothingOfBackend(error)) return true; // an answer (a 4xx, a bad body): a success for the breaker
+      // No answer at all (the request's budget ran out, the client went away, our own refusal). A half-open
+      // breaker's probe that ends so counts as a failed probe: it opens again for openMs and the next probe
+      // decides (opossum offers no way to hand the probe slot back). Any other call that ends so is no event.
+      if (probes.has(action as object)) return false;
+      if (error !== null && typeof error === 'object') silenced.add(error);
+      return true;
+    },
   });
+  /** The calls fired as a half-open breaker's one probe (opossum passes the fired action to errorFilter). */
+  const probes = new WeakSet<object>();
+  /**
+   * Errors that say nothing of the backend, seen by errorFilter. opossum turns a filtered error into a 'success'
+   * event, which counts in its window and closes a half-open breaker; it has no way to ignore a call, so those
+   * events are dropped here (written by hand for that reason).
+   */
+  const silenced = new WeakSet<object>();
+  const emit = breaker.emit.bind(breaker);
+  breaker.emit = ((event: string | symbol, ...args: unknown[]) =>
+    event === 'success' && args[0] !== null && typeof args[0] === 'object' && silenced.has(args[0]) ? false : emit(event, ...args)) as typeof breaker.emit;
   let failuresInRow = 0;
   breaker.on('success', () => void (failuresInRow = 0));
   breaker.on('failure', () => {
@@ -96,6 +113,8 @@ export function createCircuit(settings: CircuitSettings, options: CircuitOptions
       return breaker.closed || breaker.pendingClose;
     },
     async run<T>(action: () => Promise<T>): Promise<T> {
+      // Half-open with its slot free: opossum lets exactly this call through as the probe (it checks synchronously).
+      if (breaker.halfOpen && breaker.pendingClose) probes.add(action);
       try {
         return (await breaker.fire(action)) as T;
       } catch (error) {

@@ -15,9 +15,10 @@ const RETRY_AFTER_SECONDS = 5;
 /**
  * A gateway whose every source is left out (their backends were down at start, with no snapshot) has no Query
  * type: graphql-js refuses such a schema, and yoga answered every request 500 "Unexpected error.". Instead a
- * GraphQL request gets 503 with `SOURCE_UNAVAILABLE`, the sources it waits for (names only: their reasons may
- * name internal endpoints) and `Retry-After`, until a reload or the background retry brings one in. Runs after
- * authentication, so a client without a valid token still learns that first.
+ * GraphQL request gets 503 with `NO_SOURCE_LOADED` (a code of its own: `SOURCE_UNAVAILABLE` is one field's, with
+ * HTTP 200), the sources it waits for (names only: their reasons may name internal endpoints) and `Retry-After`,
+ * until a reload or the background retry brings one in. An `onParams` hook after authentication's, so a client
+ * without a valid token still learns that first; query cost and rate limits (at execution) are not charged.
  */
 export function useNoSourceLoaded(view: (request: Request) => LoadedSourcesView): Plugin {
   return {
@@ -27,7 +28,7 @@ export function useNoSourceLoaded(view: (request: Request) => LoadedSourcesView)
       const names = missing.join(', ');
       setResult({
         errors: [
-          createGatewayError('SOURCE_UNAVAILABLE', `No source has loaded yet${names ? ` (waiting for ${names})` : ''}: the gateway retries them in the background`, {
+          createGatewayError('NO_SOURCE_LOADED', `No source has loaded yet${names ? ` (waiting for ${names})` : ''}: the gateway retries them in the background`, {
             httpStatus: 503,
             httpHeaders: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
             extensions: { sources: missing },

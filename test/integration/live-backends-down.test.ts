@@ -48,7 +48,7 @@ describe('a remote GraphQL source whose backend is down', () => {
     expect(weather.count('Query.weather')).toBeGreaterThan(0);
   });
 
-  it('when it is the only source: answers 503 SOURCE_UNAVAILABLE with Retry-After and is not ready, until it comes back', async () => {
+  it('when it is the only source: answers 503 NO_SOURCE_LOADED with Retry-After and is not ready, until it comes back', async () => {
     using dir = tempDir();
     const port = await freePort();
     const file = dir.write(
@@ -64,7 +64,7 @@ describe('a remote GraphQL source whose backend is down', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(await refused.json()).toEqual({
-      errors: [{ message: 'No source has loaded yet (waiting for weather): the gateway retries them in the background', extensions: { code: 'SOURCE_UNAVAILABLE', sources: ['weather'] } }],
+      errors: [{ message: 'No source has loaded yet (waiting for weather): the gateway retries them in the background', extensions: { code: 'NO_SOURCE_LOADED', sources: ['weather'] } }],
     });
     const notReady = await fetch(`${server.origin}/readyz`);
     expect(notReady.status).toBe(503);

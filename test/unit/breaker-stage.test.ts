@@ -94,6 +94,24 @@ describe('the breaker stage', () => {
     expect(changes).toEqual(['open', 'half-open', 'open', 'half-open', 'open', 'half-open', 'open', 'half-open', 'closed']);
   });
 
+  it('a call let through while closed that ends with no answer during half-open changes nothing: the probe still decides', async () => {
+    const stage = createBreakerStage(circuit);
+    const b = backend();
+    let abandon!: () => void;
+    const early = stage(sourceCall(), () => new Promise((_resolve, reject) => (abandon = () => reject(new DOMException('client went away', 'AbortError')))));
+    for (let i = 0; i < 4; i++) await stage(sourceCall(), b.next).catch(() => undefined);
+    expect(circuit.state).toBe('open');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(circuit.state).toBe('half-open');
+    abandon();
+    await expect(early).rejects.toThrow('client went away');
+    expect(circuit.state).toBe('half-open');
+    expect(circuit.admits).toBe(true); // the probe's slot is still free
+    b.down = false;
+    expect(await stage(sourceCall(), b.next)).toBe('ok');
+    expect(circuit.state).toBe('closed');
+  });
+
   it('counts only backend failures: a 4xx, a bad body or the client going away never open it', async () => {
     const stage = createBreakerStage(circuit);
     const errors = [
