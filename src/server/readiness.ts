@@ -91,14 +91,15 @@ export function createReadiness(options: ReadinessOptions): Readiness {
       if (shuttingDown) reasons.push('shutting down');
       // No schema to run on: every GraphQL request would be refused (503), so take no traffic either.
       if (generation.sources.size === 0 && generation.config.sources.length > 0) reasons.push('no source has loaded yet');
-      const missing = new Map(generation.missing.map((m) => [m.name, m.reason]));
       const sources = generation.config.sources.map((config): SourceReadiness => {
         const runtime = generation.sources.get(config.name);
         const circuit = runtime?.resilience().circuit ?? null;
         const last = options.reachability.lastAnswer(config.name);
         const base = { name: config.name, required: config.required === true, circuit, lastAnswer: last === undefined ? null : new Date(last).toISOString() };
         if (!runtime) {
-          const reason = `schema not loaded: ${missing.get(config.name) ?? 'unknown'}`;
+          // /readyz answers anyone: why the schema did not load (a spec URL with its query string, a snapshot
+          // file's path, an endpoint) is told only behind the admin token (`missingSources` in the status).
+          const reason = 'schema not loaded (see missingSources in /admin/api/status)';
           if (config.required) reasons.push(`required source ${config.name}: ${reason}`);
           return { ...base, schema: 'missing', reachable: config.required ? false : null, reason };
         }
