@@ -95,6 +95,8 @@ async function loadWithSnapshot(config: SourceConfig, options: LoadSourcesOption
     if (loaded.schemaSnapshot !== undefined) await options.snapshots?.put(config.name, { fingerprint: support.fingerprint(config), text: loaded.schemaSnapshot, savedAt: Date.now() });
     return { loaded, origin: 'fetched' };
   } catch (error) {
+    // A schema that was fetched and is wrong is reported as it is, not hidden behind an earlier snapshot.
+    if (support.unreachable && !support.unreachable(error)) throw error;
     const saved = await options.snapshots?.get(config.name);
     // A snapshot that is no fallback changes nothing but the reason given: the fetch's own failure comes first.
     let unused: string | undefined;

@@ -48,6 +48,11 @@ export interface SchemaSnapshotSupport<Config extends CommonSourceConfig> {
   fingerprint(config: Config): string;
   /** Loads the entry from a snapshot (`LoadedSource.schemaSnapshot` of an earlier load) instead of the backend. */
   load(config: Config, snapshot: string): Promise<LoadedSource<Config>>;
+  /**
+   * Whether a failed load means the schema could not be fetched (the backend away), so that a snapshot may stand
+   * in and the source may be left out; any other failure is reported as it is. Default: every failure.
+   */
+  unreachable?(error: unknown): boolean;
 }
 
 /** A file or directory named by a config entry, checked at load: `key` as the user wrote it (`tls.ca`). */

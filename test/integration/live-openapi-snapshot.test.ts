@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
+import { SpecInvalidError } from '../../src/errors.js';
 import { listen } from '../../src/server/listen.js';
 import { createLiveGateway } from '../../src/server/live-config.js';
 import { startHttpBackend, type HttpBackend } from '../helpers/flaky-source.js';
@@ -32,13 +33,17 @@ const COMMON_YAML = `components:
         name: { type: string }
 `;
 
-/** A real HTTP server publishing the spec documents under /specs/ and /v2/; `up` false makes it answer 503. */
-async function startSpecServer(): Promise<HttpBackend & AsyncDisposable & { up: boolean; requests: string[] }> {
-  const state = { up: true, requests: [] as string[] };
+/**
+ * A real HTTP server publishing the spec documents under /specs/ and /v2/; `up` false makes it answer 503, `broken`
+ * true publishes a spec whose `$ref` points to nothing.
+ */
+async function startSpecServer(): Promise<HttpBackend & AsyncDisposable & { up: boolean; broken: boolean; requests: string[] }> {
+  const state = { up: true, broken: false, requests: [] as string[] };
   const server = await startHttpBackend((request, response) => {
     state.requests.push(request.url ?? '');
     const name = (request.url ?? '').split('/').pop();
-    const text = name === 'api.yaml' ? API_YAML : name === 'common.yaml' ? COMMON_YAML : undefined;
+    const api = state.broken ? API_YAML.replace('schemas/Item', 'schemas/Nope') : API_YAML;
+    const text = name === 'api.yaml' ? api : name === 'common.yaml' ? COMMON_YAML : undefined;
     if (!state.up) response.writeHead(503).end('down for maintenance');
     else if (text === undefined) response.writeHead(404).end();
     else response.writeHead(200, { 'content-type': 'application/yaml' }).end(text);
@@ -105,6 +110,26 @@ describe('an OpenAPI source whose spec URL is down', () => {
     const status = await admin(server.origin, 'GET', 'status');
     expect((status.body['sources'] as SourceRow[]).find((s) => s.name === 'inv')?.schema).toBe('snapshot');
     expect(status.body['missingSources']).toEqual([]);
+  });
+
+  it('reports a spec that was fetched and is invalid, with every problem located, rather than hiding it behind the snapshot', async () => {
+    using dir = tempDir();
+    await using inventory = await startInventory();
+    await using specs = await startSpecServer();
+    const file = writeConfig(dir, { spec: `${specs.url}/specs/api.yaml`, endpoints: [inventory.url] });
+    {
+      await using first = await createLiveGateway({ file, watch: false });
+      expect(first.gateway.current.origins.get('inv')).toBe('fetched');
+    }
+    specs.broken = true;
+    const refused = await createLiveGateway({ file, watch: false }).then(
+      () => undefined,
+      (error: unknown) => error as SpecInvalidError,
+    );
+    expect(refused).toBeInstanceOf(SpecInvalidError);
+    expect(refused!.problems).toEqual([
+      { file: `${specs.url}/specs/api.yaml`, at: '#/paths/~1items~1{id}/get/responses/200/content/application~1json/schema/$ref', message: expect.stringContaining('Nope') as unknown },
+    ]);
   });
 
   it('applies the entry’s current prefix to the snapshot: options are not part of the fingerprint', async () => {

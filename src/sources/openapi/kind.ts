@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { checkHttpEndpoint, defineSourceKind, describeOperations } from '../kind.js';
 import { openapiSourceSchema, type OpenApiSourceConfig } from './config.js';
 import { convertOpenApi } from './convert.js';
-import type { FetchedDocument } from './load-document.js';
+import { isUnreachableSpec, type FetchedDocument } from './load-document.js';
 import { parseSpecSnapshot, serializeSpecSnapshot, specSnapshotFingerprint } from './spec-snapshot.js';
 import { createOpenApiTransport } from './transport.js';
 
@@ -25,6 +25,7 @@ export const openapiSource = defineSourceKind({
     fetches: (config) => isUrl(config.spec),
     fingerprint: (config) => specSnapshotFingerprint(config.spec),
     load: (config, snapshot) => loadKind(config, parseSpecSnapshot(snapshot)),
+    unreachable: isUnreachableSpec,
   },
 });
 

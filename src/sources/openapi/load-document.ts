@@ -93,18 +93,30 @@ function parseText(file: string, text: string, json: boolean): ParseResult {
   return { root: document.toJS({ maxAliasCount: 1000 }) as unknown };
 }
 
+/** How every problem of a spec URL that could not be fetched begins (see `isUnreachableSpec`). */
+const CANNOT_FETCH = 'cannot fetch the spec';
+
+/**
+ * Whether loading a spec failed only because its URL (or a document it names) could not be fetched: the server
+ * is down, not the spec wrong. Only then may a snapshot stand in for it; a spec that was fetched and is invalid is
+ * reported as such (exit 1 at start, a refused reload), never hidden behind yesterday's copy.
+ */
+export function isUnreachableSpec(error: unknown): boolean {
+  return error instanceof SpecInvalidError && error.problems.length > 0 && error.problems.every((p) => p.message.startsWith(CANNOT_FETCH));
+}
+
 /** Fetches a spec URL; a string says why it could not be. */
 async function fetchText(url: string, timeoutMs: number): Promise<FetchedDocument | string> {
   try {
     const response = await request(url, { method: 'GET', headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5' }, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.body.text();
-    if (response.statusCode < 200 || response.statusCode >= 300) return `cannot fetch the spec: ${url} answered ${response.statusCode}`;
+    if (response.statusCode < 200 || response.statusCode >= 300) return `${CANNOT_FETCH}: ${url} answered ${response.statusCode}`;
     const contentType = String(response.headers['content-type'] ?? '');
     return { text, json: /json/i.test(contentType) || /\.json(?:$|[?#])/i.test(url) };
   } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError') return `cannot fetch the spec: ${url} did not answer within ${timeoutMs} ms`;
+    if (error instanceof Error && error.name === 'TimeoutError') return `${CANNOT_FETCH}: ${url} did not answer within ${timeoutMs} ms`;
     const code = (error as { code?: unknown }).code;
-    return `cannot fetch the spec from ${url} (${typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)})`;
+    return `${CANNOT_FETCH} from ${url} (${typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)})`;
   }
 }
 
