@@ -61,8 +61,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const started = new Promise<number>((resolve) => (settleStart = resolve));
 
   // Installed before the config check, which takes a while: a signal then would otherwise kill the primary by
-  // its default action (SIGTERM: exit 143, nothing said). A stop requested during the check ends it, exit 0,
-  // without forking; a SIGHUP then has no worker to reload (they will read the files as they are).
+  // its default action (SIGTERM: exit 143, nothing said). A stop requested during the check makes the primary
+  // exit 0 once the check returns (it only parses the config), without forking; a SIGHUP then has no worker to
+  // reload (they will read the files as they are).
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {

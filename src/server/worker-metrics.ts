@@ -55,10 +55,13 @@ export function answerMetricsCollections(channel: WorkerChannel): MetricsAnswere
   const existing = answerers.get(channel);
   if (existing) return existing;
   const worker = String(channel.index);
-  let registry = new Registry();
+  // None until the gateway is made: a starting worker answers at once (nobody waits for it) with no series, and
+  // is not counted in interchange_workers_reporting.
+  let registry: Registry | undefined;
   channel.onMessage((message) => {
     if (!isChannelMessage(message, METRICS_CHANNEL, 'collect')) return;
     const id = message['id'];
+    if (!registry) return channel.send({ channel: METRICS_CHANNEL, type: 'collected', id, starting: true });
     registry.getMetricsAsJSON().then(
       (metrics) => channel.send({ channel: METRICS_CHANNEL, type: 'collected', id, metrics: labelPerWorker(metrics, worker) }),
       (error: unknown) => channel.send({ channel: METRICS_CHANNEL, type: 'collected', id, error: error instanceof Error ? error.message : String(error) }),

@@ -109,10 +109,11 @@ describe('the primary collecting the workers\' metrics', () => {
     expect(workers.sent.filter((s) => s.from === 2 && s.message.type === 'answering')).toHaveLength(1);
     let families = parsePrometheusText(await one.scrape());
     expect(samplesOf(families, 'interchange_http_requests_total').map((s) => s.labels['worker'])).toEqual(['1']);
-    expect(sumOf(families, 'interchange_workers_reporting')).toBe(2);
+    expect(sumOf(families, 'interchange_workers_reporting')).toBe(1); // worker 2 answered, with no series: starting
     shareMetricsWithPrimary(registryOf(9), two);
     families = parsePrometheusText(await one.scrape());
     expect(sumOf(families, 'interchange_http_requests_total', { worker: '2' })).toBe(9);
+    expect(sumOf(families, 'interchange_workers_reporting')).toBe(2);
     expect(workers.listenerCount(2)).toBe(2); // the answerer, and the sharing's own answers to its scrapes
   });
 
@@ -124,7 +125,7 @@ describe('the primary collecting the workers\' metrics', () => {
     let asked = 0;
     two.onMessage(() => asked++);
     two.send({ channel: METRICS_CHANNEL, type: 'answering' });
-    answerMetricsCollections(workers.channel(3));
+    answerMetricsCollections(workers.channel(3)).use(registryOf(5));
     await settled();
     const scraping = one.scrape();
     await settled();
