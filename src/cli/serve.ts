@@ -19,7 +19,8 @@ export async function runServe(options: { config: string; port?: number; workers
       if (error.code === 'EPIPE' || error.code === 'ERR_IPC_CHANNEL_CLOSED' || !process.connected) return;
       throw error;
     });
-    // At once, so the primary can count this worker in a scrape while its gateway is still being made.
+    // At once, so a scrape while this worker's gateway is still being made does not wait for it (it answers with
+    // no series, and is not counted in interchange_workers_reporting).
     answerMetricsCollections(worker);
     try {
       const { runGateway } = await import('./run-gateway.js');

@@ -165,6 +165,8 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   const metrics = options.metrics;
   const states = options.states ?? createReplicaStates(now);
   const groupWeights = options.groups;
+  /** The replicas of groups with a share of the traffic (all of them without `groups`): fixed for the pool. */
+  const weighted = groupWeights ? replicas.filter((r) => (groupWeights[r.group] ?? 0) > 0) : replicas;
   const cap = maxEjected(replicas.length, health.maxEjectedPercent);
   // Turns of round-robin and tie-breaking, per group, so one group's traffic does not skew another's rotation.
   const turns = new Map<string, number>();
@@ -242,7 +244,6 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   function pick(call: SourceCall, tried: ReadonlySet<string>): Replica {
     const chosen = groupFor(call);
     const inGroup = chosen ? replicas.filter((r) => r.group === chosen.group) : replicas;
-    const weighted = groupWeights ? replicas.filter((r) => (groupWeights[r.group] ?? 0) > 0) : replicas;
     const primary = inGroup.length > 0 ? inGroup : replicas;
     const secondary = chosen?.pinned ? primary : weighted;
     const t = now();
@@ -344,7 +345,7 @@ export function createReplicaPool(options: ReplicaPoolOptions): ReplicaPool {
   /** The replicas `pick` may choose for `call` at all: its pinned group's, or those of weighted groups. */
   function eligibleFor(call: SourceCall): readonly Replica[] {
     const pinned = pinnedGroup(options.route, call);
-    const eligible = pinned !== undefined ? replicas.filter((r) => r.group === pinned) : groupWeights ? replicas.filter((r) => (groupWeights[r.group] ?? 0) > 0) : replicas;
+    const eligible = pinned !== undefined ? replicas.filter((r) => r.group === pinned) : weighted;
     return eligible.length > 0 ? eligible : replicas;
   }
 

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { createGatewayError } from '../errors.js';
 import { requestStateOf, type Caller } from '../request/state.js';
 import type { AbuseDetector, AbuseEvent, AbuseSettings } from './abuse-detector.js';
@@ -22,10 +22,11 @@ export interface AbuseDetectionOptions {
   /** The GraphQL endpoint's path: only its requests are watched. Default `/graphql`. */
   endpoint?: string;
   /**
-   * The counter of a throttled client's `throttledPoints` per `throttledWindowSeconds` (the same limiter for the
-   * same pair). Default: one in memory per pair (workers pass the primary's, so the budget is the machine's).
+   * The counter of a throttled client's `throttledPoints` per `throttledWindowSeconds`, the same limiter for the
+   * same pair (`RateLimiters.throttleLimiterFor`: in memory, or the primary's with workers, so the budget is the
+   * machine's).
    */
-  throttleLimiter?: (points: number, windowSeconds: number) => RateLimiterAbstract;
+  throttleLimiter: (points: number, windowSeconds: number) => RateLimiterAbstract;
 }
 
 /** Statuses that count as failures for probing: invalid requests and queries, refused tokens. */
@@ -67,16 +68,9 @@ function clientsOf(caller: Caller): string[] {
  */
 export function useAbuseDetection(options: AbuseDetectionOptions): Plugin {
   const endpoint = options.endpoint ?? '/graphql';
-  const throttles = new Map<string, RateLimiterAbstract>();
   /** Requests whose result said they failed, whatever their status. */
   const failedResults = new WeakSet<Request>();
-  const throttleLimiter = (settings: AbuseDetectionSettings) => {
-    if (options.throttleLimiter) return options.throttleLimiter(settings.throttledPoints, settings.throttledWindowSeconds);
-    const key = `${settings.throttledPoints}/${settings.throttledWindowSeconds}`;
-    let limiter = throttles.get(key);
-    if (!limiter) throttles.set(key, (limiter = new RateLimiterMemory({ points: settings.throttledPoints, duration: settings.throttledWindowSeconds, keyPrefix: 'abuse' })));
-    return limiter;
-  };
+  const throttleLimiter = (settings: AbuseDetectionSettings) => options.throttleLimiter(settings.throttledPoints, settings.throttledWindowSeconds);
 
   return {
     // Not async: only a throttled client waits for its throttle's counter.

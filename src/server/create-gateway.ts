@@ -265,10 +265,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ...(trustedDocuments ? [useTrustedDocuments(trustedDocuments)] : []), // only listed documents
     ...(config.server.persistedQueries ? [useAutomaticPersistedQueries()] : []), // APQ: a known hash stands for its document
     ...access.plugins, // caller, authentication (401), abuse throttling and rate limits (429), query cost
-    useNoSourceLoaded((request) => {
-      const { sources, missing } = generations.pin(request);
-      return { loaded: sources.size, missing: missing.map((m) => m.name) };
-    }), // 503 SOURCE_UNAVAILABLE while every source is left out (no schema to run on)
+    useNoSourceLoaded((request) => generations.pin(request)), // 503 SOURCE_UNAVAILABLE while every source is left out (no schema to run on)
     useHealth({ readiness }), // /healthz, /readyz (JSON: why not ready)
     useMetricsEndpoint(metrics, () => generations.current.config.admin.metricsToken, workers?.scrape), // /metrics (admin.metricsToken)
     useGenerationHolds(generations), // a replaced generation stays open while its requests run

@@ -4,9 +4,9 @@ import { createGatewayError } from '../errors.js';
 /** What the plugin needs of the generation a request runs on. */
 export interface LoadedSourcesView {
   /** The sources whose schema loaded. */
-  readonly loaded: number;
+  readonly sources: { readonly size: number };
   /** The sources left out until their schema loads (retried in the background). */
-  readonly missing: readonly string[];
+  readonly missing: readonly { readonly name: string }[];
 }
 
 /** Seconds a client is asked to wait before trying again while no source has loaded. */
@@ -23,8 +23,10 @@ const RETRY_AFTER_SECONDS = 5;
 export function useNoSourceLoaded(view: (request: Request) => LoadedSourcesView): Plugin {
   return {
     onParams({ request, setResult }) {
-      const { loaded, missing } = view(request);
-      if (loaded > 0) return;
+      // On every request: one size read, nothing made, unless no source has loaded.
+      const generation = view(request);
+      if (generation.sources.size > 0) return;
+      const missing = generation.missing.map((m) => m.name);
       const names = missing.join(', ');
       setResult({
         errors: [

@@ -17,6 +17,9 @@ const WEATHER_SDL = 'type Query { weather(city: String!): String }';
 const startWeather = (port: number): Promise<GraphqlRemote> =>
   startGraphqlRemote({ typeDefs: WEATHER_SDL, resolvers: { Query: { weather: (_: unknown, args: { city: string }) => `sunny in ${args.city}` } }, port });
 
+/** The weather source, looked for on `port` (where nothing listens until a test starts it). */
+const weatherSource = (port: number, extra: Record<string, unknown> = {}) => ({ name: 'weather', kind: 'graphql', endpoints: [`http://127.0.0.1:${port}/graphql`], timeoutMs: 500, ...extra });
+
 describe('a remote GraphQL source whose backend is down', () => {
   it('starts without it, serves the rest, says so in /readyz, and picks it up when it comes back', async () => {
     using dir = tempDir();
@@ -25,7 +28,7 @@ describe('a remote GraphQL source whose backend is down', () => {
     const file = dir.write(
       'interchange.yaml',
       demoConfigYaml((raw) => {
-        (raw['sources'] as Record<string, unknown>[]).push({ name: 'weather', kind: 'graphql', endpoints: [`http://127.0.0.1:${port}/graphql`], timeoutMs: 500 });
+        (raw['sources'] as Record<string, unknown>[]).push(weatherSource(port));
         raw['reload'] = { retryMinMs: 50, retryMaxMs: 200 };
       }),
     );
@@ -56,7 +59,7 @@ describe('a remote GraphQL source whose backend is down', () => {
     const port = await freePort();
     const file = dir.write(
       'interchange.yaml',
-      `sources:\n  - { name: weather, kind: graphql, endpoints: ["http://127.0.0.1:${port}/graphql"], timeoutMs: 500 }\nreload: { retryMinMs: 50, retryMaxMs: 200 }\n`,
+      JSON.stringify({ sources: [weatherSource(port)], reload: { retryMinMs: 50, retryMaxMs: 200 } }), // JSON is YAML
     );
     await using live = await createLiveGateway({ file, env: process.env });
     await using server = await listen(live.gateway, { port: 0, host: '127.0.0.1' });
@@ -86,7 +89,7 @@ describe('a remote GraphQL source whose backend is down', () => {
     const file = dir.write(
       'interchange.yaml',
       demoConfigYaml((raw) => {
-        (raw['sources'] as Record<string, unknown>[]).push({ name: 'weather', kind: 'graphql', endpoints: [`http://127.0.0.1:${port}/graphql`], timeoutMs: 500, required: true });
+        (raw['sources'] as Record<string, unknown>[]).push(weatherSource(port, { required: true }));
         raw['server'] = { ...(raw['server'] as object), readinessProbeMs: 60_000 };
       }),
     );

@@ -2,11 +2,10 @@ import { resolve } from 'node:path';
 import { checkHttpEndpoint, defineSourceKind, describeOperations } from '../kind.js';
 import { openapiSourceSchema, type OpenApiSourceConfig } from './config.js';
 import { convertOpenApi } from './convert.js';
-import { isUnreachableSpec, type FetchedDocument } from './load-document.js';
+import { isUnreachableSpec, isUrl, type FetchedDocument } from './load-document.js';
 import { parseSpecSnapshot, serializeSpecSnapshot, specSnapshotFingerprint } from './spec-snapshot.js';
 import { createOpenApiTransport } from './transport.js';
 
-const isUrl = (location: string) => /^https?:\/\//.test(location);
 
 /** `kind: openapi`: an OpenAPI 3.0/3.1 or Swagger 2.0 document → GraphQL SDL + an undici HTTP transport. */
 export const openapiSource = defineSourceKind({
